@@ -1,0 +1,158 @@
+//! Assets of a subscription: host assets and the generic asset view shared with web apps.
+
+use crate::{AgentInfo, Timestamp};
+
+/// A tag as an asset carries it (`TagSimple`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagRef {
+    pub id: i64,
+    pub name: String,
+}
+
+/// What kind of thing an asset is (`Asset.type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssetType {
+    Host,
+    WebApp,
+}
+
+impl AssetType {
+    pub fn name(self) -> &'static str {
+        match self {
+            AssetType::Host => "HOST",
+            AssetType::WebApp => "WEBAPP",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AssetType> {
+        match s {
+            "HOST" => Some(AssetType::Host),
+            "WEBAPP" => Some(AssetType::WebApp),
+            _ => None,
+        }
+    }
+}
+
+/// How Qualys tracks a host. Values are spelled as they travel on the wire; `BMC Helix` carries a
+/// space (release notes 3.16.1), and `BMC_HELIX` is accepted as an alias where users type it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackingMethod(&'static str);
+
+impl TrackingMethod {
+    pub const ALL: &'static [&'static str] = &[
+        "NONE",
+        "IP",
+        "DNSNAME",
+        "NETBIOS",
+        "INSTANCE_ID",
+        "EC2_INSTANCE_ID",
+        "VIRTUAL_MACHINE_ID",
+        "QAGENT",
+        "PASSIVE_SCANNER",
+        "GCP_INSTANCE_ID",
+        "SHODAN",
+        "PASSIVE_SENSOR",
+        "EASM",
+        "WEBHOOK",
+        "ICS_OCA",
+        "SERVICE_NOW",
+        "ACTIVE_DIRECTORY",
+        "BMC Helix",
+    ];
+    pub const QAGENT: TrackingMethod = TrackingMethod("QAGENT");
+    pub const IP: TrackingMethod = TrackingMethod("IP");
+
+    /// Exact wire spelling, or the one known alias.
+    pub fn parse(s: &str) -> Option<TrackingMethod> {
+        if s == "BMC_HELIX" {
+            return Some(TrackingMethod("BMC Helix"));
+        }
+        Self::ALL.iter().find(|v| **v == s).map(|v| TrackingMethod(v))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenPort {
+    pub port: i32,
+    pub protocol: String,
+    pub service_id: Option<i64>,
+    pub service_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Software {
+    pub name: String,
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vuln {
+    pub qid: i64,
+    pub host_instance_vuln_id: i64,
+    pub first_found: Timestamp,
+    pub last_found: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Processor {
+    pub name: String,
+    pub speed: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkInterface {
+    pub hostname: Option<String>,
+    pub interface_name: Option<String>,
+    pub mac_address: Option<String>,
+    pub address: Option<String>,
+    pub gateway_address: Option<String>,
+}
+
+/// A host asset (`HostAsset`), the richest object of Asset Management.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostAsset {
+    pub id: i64,
+    pub name: String,
+    pub created: Timestamp,
+    pub modified: Timestamp,
+    pub tags: Vec<TagRef>,
+    pub criticality_score: Option<i32>,
+    pub qweb_host_id: Option<i64>,
+    pub last_vuln_scan: Option<Timestamp>,
+    pub last_compliance_scan: Option<Timestamp>,
+    pub last_system_boot: Option<Timestamp>,
+    pub last_logged_on_user: Option<String>,
+    pub fqdn: Option<String>,
+    pub os: Option<String>,
+    pub dns_host_name: Option<String>,
+    pub netbios_name: Option<String>,
+    pub address: Option<String>,
+    pub tracking_method: TrackingMethod,
+    pub manufacturer: Option<String>,
+    pub model: Option<String>,
+    pub total_memory: Option<i64>,
+    pub bios_description: Option<String>,
+    pub agent: Option<AgentInfo>,
+    pub open_ports: Vec<OpenPort>,
+    pub software: Vec<Software>,
+    pub vulns: Vec<Vuln>,
+    pub processors: Vec<Processor>,
+    pub network_interfaces: Vec<NetworkInterface>,
+    pub is_docker_host: bool,
+}
+
+/// The generic asset view (`/am/asset`) that host assets and web applications share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asset {
+    pub id: i64,
+    pub name: String,
+    pub created: Timestamp,
+    pub modified: Timestamp,
+    pub asset_type: AssetType,
+    pub tags: Vec<TagRef>,
+    pub criticality_score: Option<i32>,
+}

@@ -1,0 +1,22 @@
+//! Domain types of openqps and the rules that belong to them.
+//!
+//! Nothing here knows HTTP, XML, JSON or SQL, and nothing here is serializable: a serializable
+//! type is a wire promise, and those live in `openqps-wire`.
+
+pub mod agent;
+pub mod asset;
+pub mod scan;
+pub mod tenancy;
+pub mod webapp;
+
+pub use agent::{AgentInfo, Module};
+pub use asset::{
+    Asset, AssetType, HostAsset, NetworkInterface, OpenPort, Processor, Software, TagRef,
+    TrackingMethod, Vuln,
+};
+pub use scan::{Ineligible, ScanJob, ScanState, ScanType};
+pub use tenancy::{SubscriptionId, User, UserId};
+pub use webapp::{WebApp, WebAppOwner};
+
+/// Every time openqps stores or shows has whole-second precision, as the Qualys wire format does.
+pub type Timestamp = jiff::Timestamp;

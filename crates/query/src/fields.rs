@@ -1,0 +1,108 @@
+//! The field registries: which criteria each object accepts.
+
+use crate::{FieldDef, FieldType, Keywords};
+use openqps_model::TrackingMethod;
+
+use FieldType::{Date, Integer, Keyword, Text};
+
+pub static TRACKING_METHODS: Keywords = Keywords {
+    values: TrackingMethod::ALL,
+    aliases: &[("BMC_HELIX", "BMC Helix")],
+};
+
+pub static ASSET_TYPES: Keywords = Keywords {
+    values: &["HOST", "WEBAPP"],
+    aliases: &[],
+};
+
+/// Where a HostAsset criterion looks; the store maps each to SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HostField {
+    Id,
+    Name,
+    Created,
+    Updated,
+    Type,
+    QwebHostId,
+    Os,
+    DnsHostName,
+    Address,
+    NetbiosName,
+    Fqdn,
+    TrackingMethod,
+    TagName,
+    TagId,
+    LastVulnScan,
+    LastComplianceScan,
+    Port,
+    InstalledSoftware,
+}
+
+pub static HOSTASSET: &[FieldDef<HostField>] = &[
+    FieldDef::new("id", Integer, HostField::Id),
+    FieldDef::new("name", Text, HostField::Name),
+    FieldDef::new("created", Date, HostField::Created),
+    FieldDef::new("updated", Date, HostField::Updated),
+    FieldDef::new("modified", Date, HostField::Updated),
+    FieldDef::new("type", Keyword(&ASSET_TYPES), HostField::Type),
+    FieldDef::new("qwebHostId", Integer, HostField::QwebHostId),
+    FieldDef::new("os", Text, HostField::Os),
+    FieldDef::new("dnsHostName", Text, HostField::DnsHostName),
+    FieldDef::new("address", Text, HostField::Address),
+    FieldDef::new("netbiosName", Text, HostField::NetbiosName),
+    FieldDef::new("fqdn", Text, HostField::Fqdn),
+    FieldDef::new("trackingMethod", Keyword(&TRACKING_METHODS), HostField::TrackingMethod),
+    FieldDef::new("tagName", Text, HostField::TagName),
+    FieldDef::new("tagId", Integer, HostField::TagId),
+    FieldDef::new("lastVulnScan", Date, HostField::LastVulnScan),
+    FieldDef::new("lastComplianceScan", Date, HostField::LastComplianceScan),
+    FieldDef::new("port", Integer, HostField::Port),
+    FieldDef::new("installedSoftware", Text, HostField::InstalledSoftware),
+];
+
+/// Where an Asset (`/am/asset`) criterion looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AssetField {
+    Id,
+    Name,
+    Created,
+    Updated,
+    Type,
+    TagName,
+    TagId,
+}
+
+pub static ASSET: &[FieldDef<AssetField>] = &[
+    FieldDef::new("id", Integer, AssetField::Id),
+    FieldDef::new("name", Text, AssetField::Name),
+    FieldDef::new("created", Date, AssetField::Created),
+    FieldDef::new("updated", Date, AssetField::Updated),
+    FieldDef::new("modified", Date, AssetField::Updated),
+    FieldDef::new("type", Keyword(&ASSET_TYPES), AssetField::Type),
+    FieldDef::new("tagName", Text, AssetField::TagName),
+    FieldDef::new("tagId", Integer, AssetField::TagId),
+];
+
+/// Where a WAS WebApp criterion looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WebAppField {
+    Id,
+    Name,
+    Url,
+    TagName,
+    TagId,
+    CreatedDate,
+    UpdatedDate,
+    IsScheduled,
+}
+
+pub static WEBAPP: &[FieldDef<WebAppField>] = &[
+    FieldDef::new("id", Integer, WebAppField::Id),
+    FieldDef::new("name", Text, WebAppField::Name),
+    FieldDef::new("url", Text, WebAppField::Url),
+    FieldDef::new("tags.name", Text, WebAppField::TagName),
+    FieldDef::new("tags.id", Integer, WebAppField::TagId),
+    FieldDef::new("createdDate", Date, WebAppField::CreatedDate),
+    FieldDef::new("updatedDate", Date, WebAppField::UpdatedDate),
+    FieldDef::new("isScheduled", FieldType::Boolean, WebAppField::IsScheduled),
+];

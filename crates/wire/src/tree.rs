@@ -1,0 +1,274 @@
+//! Request bodies, XML or JSON, read into one small element tree so that a single decoder
+//! (`request.rs`) serves both formats.
+
+use quick_xml::events::Event;
+
+/// One element of a request body. JSON objects become elements too: each key a child (an array
+/// repeats the child), and in `Criteria` the keys `field`, `operator` and `name` become attributes
+/// and `value` the text, which is how Qualys' JSON form spells them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Element {
+    pub name: String,
+    pub attrs: Vec<(String, String)>,
+    pub text: String,
+    pub children: Vec<Element>,
+}
+
+impl Element {
+    pub fn child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why a body could not be read. The message is written for the person who sent it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SyntaxError(pub String);
+
+const MAX_DEPTH: usize = 64;
+
+/// Reads an XML document into its root element. DTDs are refused outright: Qualys requests never
+/// carry one, and refusing them closes the door on entity tricks.
+pub fn parse_xml(body: &[u8]) -> Result<Element, SyntaxError> {
+    let body = std::str::from_utf8(body)
+        .map_err(|_| SyntaxError("The body is not valid UTF-8.".into()))?;
+    let mut reader = quick_xml::Reader::from_str(body);
+    reader.config_mut().check_end_names = true;
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root: Option<Element> = None;
+    loop {
+        let pos = reader.buffer_position();
+        let event = reader
+            .read_event()
+            .map_err(|e| SyntaxError(format!("The XML is not well formed near byte {pos}: {e}.")))?;
+        match event {
+            Event::Start(start) | Event::Empty(start) if root.is_some() => {
+                let _ = start;
+                return Err(SyntaxError(
+                    "The XML has content after its root element.".into(),
+                ));
+            }
+            Event::Start(start) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(SyntaxError("The XML is nested too deeply.".into()));
+                }
+                stack.push(element_from(&start)?);
+            }
+            Event::Empty(start) => {
+                let el = element_from(&start)?;
+                close(&mut stack, &mut root, el);
+            }
+            Event::End(_) => {
+                let el = stack.pop().expect("quick-xml checks end names");
+                close(&mut stack, &mut root, el);
+            }
+            Event::Text(t) => {
+                push_text(&mut stack, &t.xml10_content())?;
+            }
+            Event::GeneralRef(r) => {
+                let name = r.xml10_content();
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c.to_string(),
+                    _ => quick_xml::escape::resolve_predefined_entity(&name)
+                        .map(str::to_string)
+                        .ok_or_else(|| {
+                            SyntaxError(format!(
+                                "The XML uses the unknown entity '&{name};'; escape '&' as '&amp;'."
+                            ))
+                        })?,
+                };
+                push_text(&mut stack, &resolved)?;
+            }
+            Event::CData(c) => {
+                push_text(&mut stack, &c.xml10_content())?;
+            }
+            Event::DocType(_) => {
+                return Err(SyntaxError(
+                    "The XML carries a DOCTYPE, which QPS requests do not allow.".into(),
+                ));
+            }
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            Event::Eof => break,
+        }
+    }
+    if !stack.is_empty() {
+        return Err(SyntaxError(format!(
+            "The XML ends before <{}> is closed.",
+            stack.last().map(|e| e.name.as_str()).unwrap_or_default()
+        )));
+    }
+    root.ok_or_else(|| SyntaxError("The body has no XML element.".into()))
+}
+
+fn element_from(start: &quick_xml::events::BytesStart<'_>) -> Result<Element, SyntaxError> {
+    let name = start.name().as_ref().to_string();
+    let mut attrs = Vec::new();
+    for a in start.attributes() {
+        let a = a.map_err(|e| SyntaxError(format!("An XML attribute is not valid: {e}.")))?;
+        let key = a.key.as_ref().to_string();
+        let value = a
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|e| SyntaxError(format!("The XML attribute '{key}' is not valid: {e}.")))?
+            .into_owned();
+        attrs.push((key, value));
+    }
+    Ok(Element {
+        name,
+        attrs,
+        ..Element::default()
+    })
+}
+
+fn push_text(stack: &mut [Element], text: &str) -> Result<(), SyntaxError> {
+    match stack.last_mut() {
+        Some(el) => {
+            el.text.push_str(text);
+            Ok(())
+        }
+        None if text.trim().is_empty() => Ok(()),
+        None => Err(SyntaxError("The body has text outside any XML element.".into())),
+    }
+}
+
+fn close(stack: &mut [Element], root: &mut Option<Element>, el: Element) {
+    match stack.last_mut() {
+        Some(parent) => parent.children.push(el),
+        None => *root = Some(el),
+    }
+}
+
+/// Reads a JSON document (`{"ServiceRequest": {...}}`) into the same tree as its XML twin.
+pub fn parse_json(body: &[u8]) -> Result<Element, SyntaxError> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| SyntaxError(format!("The JSON is not well formed: {e}.")))?;
+    let serde_json::Value::Object(map) = value else {
+        return Err(SyntaxError(
+            "The JSON body must be an object such as {\"ServiceRequest\": {...}}.".into(),
+        ));
+    };
+    let mut entries = map.into_iter();
+    match (entries.next(), entries.next()) {
+        (Some((name, v)), None) => {
+            let mut out = Vec::new();
+            json_into(&name, v, &mut out, 0)?;
+            out.pop()
+                .ok_or_else(|| SyntaxError("The JSON root must be an object.".into()))
+        }
+        _ => Err(SyntaxError(
+            "The JSON body must hold exactly one key, \"ServiceRequest\".".into(),
+        )),
+    }
+}
+
+fn json_into(
+    name: &str,
+    v: serde_json::Value,
+    out: &mut Vec<Element>,
+    depth: usize,
+) -> Result<(), SyntaxError> {
+    use serde_json::Value as J;
+    if depth >= MAX_DEPTH {
+        return Err(SyntaxError("The JSON is nested too deeply.".into()));
+    }
+    match v {
+        J::Array(items) => {
+            for item in items {
+                json_into(name, item, out, depth + 1)?;
+            }
+        }
+        J::Object(map) => {
+            let mut el = Element {
+                name: name.to_string(),
+                ..Element::default()
+            };
+            let criteria = name == "Criteria";
+            for (k, v) in map {
+                if criteria && matches!(k.as_str(), "field" | "operator" | "name" | "value") {
+                    let text = json_scalar(&v).ok_or_else(|| {
+                        SyntaxError(format!("The Criteria key \"{k}\" must be a string."))
+                    })?;
+                    if k == "value" {
+                        el.text = text;
+                    } else {
+                        el.attrs.push((k, text));
+                    }
+                } else {
+                    json_into(&k, v, &mut el.children, depth + 1)?;
+                }
+            }
+            out.push(el);
+        }
+        J::Null => out.push(Element {
+            name: name.to_string(),
+            ..Element::default()
+        }),
+        scalar => out.push(Element {
+            name: name.to_string(),
+            text: json_scalar(&scalar).unwrap_or_default(),
+            ..Element::default()
+        }),
+    }
+    Ok(())
+}
+
+fn json_scalar(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        serde_json::Value::Null => Some(String::new()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_criteria_with_cdata_and_entities() {
+        let el = parse_xml(
+            br#"<?xml version="1.0"?><ServiceRequest><filters><Criteria field="name" operator="CONTAINS">a &amp; <![CDATA[<b>]]>&#33;</Criteria></filters></ServiceRequest>"#,
+        )
+        .unwrap();
+        let c = el.child("filters").unwrap().child("Criteria").unwrap();
+        assert_eq!(c.attr("field"), Some("name"));
+        assert_eq!(c.text, "a & <b>!");
+    }
+
+    #[test]
+    fn refuses_broken_or_hostile_xml() {
+        assert!(parse_xml(b"<ServiceRequest><filters></ServiceRequest>").is_err());
+        assert!(parse_xml(b"<a/><b/>").is_err());
+        assert!(parse_xml(b"<a>x & y</a>").is_err());
+        assert!(
+            parse_xml(b"<!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a>&x;</a>")
+                .is_err()
+        );
+        assert!(parse_xml(b"").is_err());
+    }
+
+    #[test]
+    fn json_matches_xml() {
+        let j = parse_json(
+            br#"{"ServiceRequest":{"filters":{"Criteria":[{"field":"id","operator":"IN","value":"1,2"},{"field":"name","operator":"EQUALS","value":"x"}]},"preferences":{"limitResults":"5"}}}"#,
+        )
+        .unwrap();
+        let x = parse_xml(
+            br#"<ServiceRequest><filters><Criteria field="id" operator="IN">1,2</Criteria><Criteria field="name" operator="EQUALS">x</Criteria></filters><preferences><limitResults>5</limitResults></preferences></ServiceRequest>"#,
+        )
+        .unwrap();
+        assert_eq!(j, x);
+    }
+}
