@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod asset;
 pub mod scan;
+pub mod tag;
 pub mod tenancy;
 pub mod webapp;
 
@@ -15,6 +16,7 @@ pub use asset::{
     TrackingMethod, Vuln,
 };
 pub use scan::{Ineligible, ScanJob, ScanState, ScanType};
+pub use tag::Tag;
 pub use tenancy::{SubscriptionId, User, UserId};
 pub use webapp::{WebApp, WebAppOwner};
 

@@ -29,8 +29,9 @@ pub fn holds<F>(cond: &Condition<F>, actual: &Actual) -> bool {
             Equals => xs.iter().any(|x| x == v),
             NotEquals => !xs.iter().any(|x| x == v),
             Contains => {
-                let needle = v.to_lowercase();
-                xs.iter().any(|x| x.to_lowercase().contains(&needle))
+                // ASCII case folding, as SQL `LIKE` does.
+                let needle = v.to_ascii_lowercase();
+                xs.iter().any(|x| x.to_ascii_lowercase().contains(&needle))
             }
             _ => false,
         },

@@ -1,1 +1,163 @@
-//! stub
+//! Storage. Only this crate knows SQL.
+//!
+//! [`Store`] is the one interface the server talks to; [`SqliteStore`] is the embedded back-end.
+//! Criteria arrive as typed [`openqps_query::Filter`]s and are compiled to SQL by [`filter_sql`]
+//! (sea-query, so one builder serves every dialect); every write is one transaction.
+
+mod dataset;
+mod error;
+mod filter_sql;
+mod rows;
+mod sqlite;
+
+pub use dataset::Dataset;
+pub use error::StoreError;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use openqps_model::{
+    Asset, HostAsset, ScanType, SubscriptionId, Timestamp, User, UserId, WebApp,
+};
+use openqps_query::Filter;
+use openqps_query::fields::{AssetField, HostField, WebAppField};
+
+/// Which records a write touches: one by id (an unknown id is an error) or all that match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector<F> {
+    Id(i64),
+    Filter(Filter<F>),
+}
+
+/// A page request: results are ordered by id ascending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// 1-based position of the first record.
+    pub start_from_offset: Option<u64>,
+    /// The first record has an id at least this.
+    pub start_from_id: Option<i64>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_more: bool,
+}
+
+/// Changes to a collection of tags, by tag id.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TagChanges {
+    pub set: Option<Vec<i64>>,
+    pub add: Vec<i64>,
+    pub remove: Vec<i64>,
+}
+
+impl TagChanges {
+    pub fn is_empty(&self) -> bool {
+        self.set.is_none() && self.add.is_empty() && self.remove.is_empty()
+    }
+}
+
+/// What an update of host assets changes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HostAssetChange {
+    pub name: Option<String>,
+    pub criticality_score: Option<i32>,
+    pub tags: TagChanges,
+}
+
+/// An on-demand scan request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanRequest {
+    pub scan: ScanType,
+    pub override_config_cpu: bool,
+    pub requested_by: UserId,
+    pub at: Timestamp,
+}
+
+/// What the server asks of storage. Every method is scoped to one subscription.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Creates the first subscription and its `admin` user if the database has none; returns the
+    /// new subscription, or `None` when one existed already.
+    async fn bootstrap(
+        &self,
+        admin_password_hash: &str,
+        at: Timestamp,
+    ) -> Result<Option<SubscriptionId>, StoreError>;
+    /// The subscription of the first user, where demo data goes.
+    async fn default_subscription(&self) -> Result<Option<SubscriptionId>, StoreError>;
+    async fn find_user(&self, username: &str) -> Result<Option<User>, StoreError>;
+    async fn asset_count(&self, sub: SubscriptionId) -> Result<u64, StoreError>;
+    /// Loads a data set in one transaction.
+    async fn load(&self, sub: SubscriptionId, data: &Dataset) -> Result<(), StoreError>;
+
+    async fn search_host_assets(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<HostField>,
+        page: PageRequest,
+    ) -> Result<Page<HostAsset>, StoreError>;
+    async fn count_host_assets(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<HostField>,
+    ) -> Result<u64, StoreError>;
+    async fn get_host_asset(
+        &self,
+        sub: SubscriptionId,
+        id: i64,
+    ) -> Result<Option<HostAsset>, StoreError>;
+    /// Applies `change` to the selected host assets; returns their ids.
+    async fn update_host_assets(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<HostField>,
+        change: &HostAssetChange,
+        at: Timestamp,
+    ) -> Result<Vec<i64>, StoreError>;
+
+    async fn search_assets(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<AssetField>,
+        page: PageRequest,
+    ) -> Result<Page<Asset>, StoreError>;
+    async fn count_assets(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<AssetField>,
+    ) -> Result<u64, StoreError>;
+    async fn get_asset(&self, sub: SubscriptionId, id: i64) -> Result<Option<Asset>, StoreError>;
+
+    /// Queues a scan job on each selected asset able to run it; returns the ids accepted. A
+    /// single id that cannot run it is an error; in a bulk request such assets are left out.
+    async fn launch_scans(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<HostField>,
+        request: ScanRequest,
+    ) -> Result<Vec<i64>, StoreError>;
+
+    async fn search_webapps(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<WebAppField>,
+        page: PageRequest,
+    ) -> Result<Page<WebApp>, StoreError>;
+    async fn count_webapps(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<WebAppField>,
+    ) -> Result<u64, StoreError>;
+    async fn get_webapp(&self, sub: SubscriptionId, id: i64)
+    -> Result<Option<WebApp>, StoreError>;
+    /// Removes the selected web apps from WAS; with `remove_from_subscription` their assets go
+    /// too. Returns the ids removed.
+    async fn delete_webapps(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<WebAppField>,
+        remove_from_subscription: bool,
+    ) -> Result<Vec<i64>, StoreError>;
+}

@@ -1,1 +1,242 @@
-//! todo
+//! Domain objects as response trees, each in the element order Qualys writes it.
+
+use crate::node::{Node, PushOpt};
+use openqps_model::{AgentInfo, Asset, HostAsset, Module, ScanType, TagRef, WebApp};
+
+fn tag_simple(tags: &[TagRef]) -> Node {
+    Node::list(
+        "tags",
+        tags.iter()
+            .map(|t| {
+                Node::Elem(
+                    "TagSimple",
+                    vec![Node::int("id", t.id), Node::text("name", t.name.clone())],
+                )
+            })
+            .collect(),
+    )
+}
+
+/// A `HostAsset` in full, in the order of the release notes' sample (3.16.1), with `agentInfo`
+/// placed before `netbiosName` as recorded agent data has it.
+pub fn host_asset(h: &HostAsset) -> Node {
+    let mut n = vec![
+        Node::int("id", h.id),
+        Node::text("name", h.name.clone()),
+        Node::time("created", h.created),
+        Node::time("modified", h.modified),
+        Node::text("type", "HOST"),
+        tag_simple(&h.tags),
+    ];
+    n.opt_int("criticalityScore", h.criticality_score.map(i64::from));
+    n.opt_int("qwebHostId", h.qweb_host_id);
+    n.opt_time("lastVulnScan", h.last_vuln_scan);
+    n.opt_time("lastComplianceScan", h.last_compliance_scan);
+    n.opt_time("lastSystemBoot", h.last_system_boot);
+    n.opt_text("lastLoggedOnUser", &h.last_logged_on_user);
+    n.opt_text("fqdn", &h.fqdn);
+    n.opt_text("os", &h.os);
+    n.opt_text("dnsHostName", &h.dns_host_name);
+    if let Some(a) = &h.agent {
+        n.push(agent_info(a));
+    }
+    n.opt_text("netbiosName", &h.netbios_name);
+    n.opt_text("address", &h.address);
+    n.push(Node::text("trackingMethod", h.tracking_method.as_str()));
+    n.opt_text("manufacturer", &h.manufacturer);
+    n.opt_text("model", &h.model);
+    n.opt_int("totalMemory", h.total_memory);
+    n.opt_text("biosDescription", &h.bios_description);
+    n.push(Node::list(
+        "openPort",
+        h.open_ports
+            .iter()
+            .map(|p| {
+                let mut e = vec![
+                    Node::int("port", p.port.into()),
+                    Node::text("protocol", p.protocol.clone()),
+                ];
+                e.opt_int("serviceId", p.service_id);
+                e.opt_text("serviceName", &p.service_name);
+                Node::Elem("HostAssetOpenPort", e)
+            })
+            .collect(),
+    ));
+    n.push(Node::list(
+        "software",
+        h.software
+            .iter()
+            .map(|s| {
+                let mut e = vec![Node::text("name", s.name.clone())];
+                e.opt_text("version", &s.version);
+                Node::Elem("HostAssetSoftware", e)
+            })
+            .collect(),
+    ));
+    n.push(Node::list(
+        "vuln",
+        h.vulns
+            .iter()
+            .map(|v| {
+                Node::Elem(
+                    "HostAssetVuln",
+                    vec![
+                        Node::int("qid", v.qid),
+                        Node::int("hostInstanceVulnId", v.host_instance_vuln_id),
+                        Node::time("firstFound", v.first_found),
+                        Node::time("lastFound", v.last_found),
+                    ],
+                )
+            })
+            .collect(),
+    ));
+    n.push(Node::list(
+        "processor",
+        h.processors
+            .iter()
+            .map(|p| {
+                let mut e = vec![Node::text("name", p.name.clone())];
+                e.opt_int("speed", p.speed.map(i64::from));
+                Node::Elem("HostAssetProcessor", e)
+            })
+            .collect(),
+    ));
+    n.push(Node::list(
+        "networkInterface",
+        h.network_interfaces
+            .iter()
+            .map(|i| {
+                let mut e = Vec::new();
+                e.opt_text("hostname", &i.hostname);
+                e.opt_text("interfaceName", &i.interface_name);
+                e.opt_text("macAddress", &i.mac_address);
+                e.opt_text("address", &i.address);
+                e.opt_text("gatewayAddress", &i.gateway_address);
+                Node::Elem("HostAssetInterface", e)
+            })
+            .collect(),
+    ));
+    n.push(Node::bool("isDockerHost", h.is_docker_host));
+    Node::Elem("HostAsset", n)
+}
+
+fn agent_info(a: &AgentInfo) -> Node {
+    let mut n = vec![
+        Node::text("agentVersion", a.agent_version.clone()),
+        Node::text("agentId", a.agent_id.clone()),
+        Node::text("status", a.status.clone()),
+    ];
+    n.opt_time("lastCheckedIn", a.last_checked_in);
+    n.opt_text("connectedFrom", &a.connected_from);
+    n.push(Node::text("platform", a.platform.clone()));
+    n.push(Node::text("activatedModule", Module::join(&a.activated_modules)));
+    if let Some(id) = a.configuration_id {
+        let mut c = vec![Node::int("id", id)];
+        c.opt_text("name", &a.configuration_name);
+        n.push(Node::Elem("agentConfiguration", c));
+    }
+    if let Some(key) = &a.activation_key_id {
+        let mut k = vec![Node::text("activationId", key.clone())];
+        k.opt_text("title", &a.activation_key_title);
+        n.push(Node::Elem("activationKey", k));
+    }
+    Node::Elem("agentInfo", n)
+}
+
+/// An `Asset` of the generic asset view.
+pub fn asset(a: &Asset) -> Node {
+    let mut n = vec![
+        Node::int("id", a.id),
+        Node::text("name", a.name.clone()),
+        Node::time("created", a.created),
+        Node::time("modified", a.modified),
+        Node::text("type", a.asset_type.name()),
+        tag_simple(&a.tags),
+    ];
+    n.opt_int("criticalityScore", a.criticality_score.map(i64::from));
+    Node::Elem("Asset", n)
+}
+
+/// `<Object><id>…</id></Object>`, the answer of updates and deletes.
+pub fn id_only(object: &'static str, id: i64) -> Node {
+    Node::Elem(object, vec![Node::int("id", id)])
+}
+
+/// WAS tags: `<tags><count>n</count><list><Tag>…</Tag></list></tags>`; summary shape keeps the
+/// count only, as recorded search traffic shows.
+fn webapp_tags(tags: &[TagRef], summary: bool) -> Node {
+    let mut n = vec![Node::int("count", tags.len() as i64)];
+    if !summary && !tags.is_empty() {
+        n.push(Node::List(
+            tags.iter()
+                .map(|t| {
+                    Node::Elem(
+                        "Tag",
+                        vec![Node::int("id", t.id), Node::cdata("name", t.name.clone())],
+                    )
+                })
+                .collect(),
+        ));
+    }
+    Node::Elem("tags", n)
+}
+
+/// The non-verbose search shape of recorded WAS traffic: id, name, url, owner id, tag count,
+/// dates.
+pub fn webapp_summary(w: &WebApp) -> Node {
+    Node::Elem(
+        "WebApp",
+        vec![
+            Node::int("id", w.id),
+            Node::cdata("name", w.name.clone()),
+            Node::cdata("url", w.url.clone()),
+            Node::Elem("owner", vec![Node::int("id", w.owner.id)]),
+            webapp_tags(&w.tags, true),
+            Node::time("createdDate", w.created),
+            Node::time("updatedDate", w.updated),
+        ],
+    )
+}
+
+/// A web application in full, as `get/was/webapp/{id}` answers it.
+pub fn webapp(w: &WebApp) -> Node {
+    let mut n = vec![
+        Node::int("id", w.id),
+        Node::cdata("name", w.name.clone()),
+        Node::cdata("url", w.url.clone()),
+    ];
+    n.opt_text("os", &w.os);
+    n.push(Node::Elem(
+        "owner",
+        vec![
+            Node::int("id", w.owner.id),
+            Node::text("username", w.owner.username.clone()),
+            Node::cdata("firstName", w.owner.first_name.clone()),
+            Node::cdata("lastName", w.owner.last_name.clone()),
+        ],
+    ));
+    n.push(Node::text("scope", w.scope.clone()));
+    n.push(webapp_tags(&w.tags, false));
+    n.push(Node::time("createdDate", w.created));
+    n.push(Node::time("updatedDate", w.updated));
+    n.push(Node::bool("isScheduled", w.is_scheduled));
+    Node::Elem("WebApp", n)
+}
+
+/// The answer of an on-demand scan request (release notes 3.16.1).
+pub fn single_module_response(scan: ScanType, asset_ids: &[i64]) -> Node {
+    let ids = asset_ids
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Node::Elem(
+        "SingleModuleResponse",
+        vec![
+            Node::text("module", scan.label()),
+            Node::int("count", asset_ids.len() as i64),
+            Node::text("assetIds", format!("[{ids}]")),
+            Node::text("responseCode", "SUCCESS"),
+        ],
+    )
+}

@@ -1,0 +1,126 @@
+//! `openqps serve`.
+
+use argon2::password_hash::PasswordHasher;
+use openqps_server::{AppState, ServerConfig, router};
+use openqps_store::{SqliteStore, Store};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The documented default address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8750";
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "OPENQPS_LISTEN", default_value = DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// Folder holding the database; created if missing.
+    #[arg(long, env = "OPENQPS_DATA_DIR", default_value = "openqps-data")]
+    data_dir: PathBuf,
+    /// Load the demo data set into an empty subscription.
+    #[arg(long, env = "OPENQPS_DEMO")]
+    demo: bool,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "OPENQPS_BODY_LIMIT", default_value_t = 1 << 20)]
+    body_limit: usize,
+}
+
+pub async fn run(args: ServeArgs) -> Result<(), String> {
+    std::fs::create_dir_all(&args.data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", args.data_dir.display()))?;
+    let db = args.data_dir.join("openqps.db");
+    let store = SqliteStore::open(&db)
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", db.display()))?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    bootstrap(store.as_ref()).await?;
+    if args.demo {
+        load_demo(store.as_ref()).await?;
+    }
+    let config = ServerConfig {
+        body_limit: args.body_limit,
+        ..ServerConfig::default()
+    };
+    let app = router(AppState::new(store, config));
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // Tests and scripts read this line to learn the port.
+    println!("openqps listening on http://{addr}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// On an empty database: the subscription and its `admin`, whose password comes from
+/// `OPENQPS_ADMIN_PASSWORD` or is generated and printed once.
+async fn bootstrap(store: &dyn Store) -> Result<(), String> {
+    let given = std::env::var("OPENQPS_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
+    let password = match &given {
+        Some(p) => p.clone(),
+        None => generate_password()?,
+    };
+    let hash = argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map_err(|e| format!("cannot hash the admin password: {e}"))?
+        .to_string();
+    let created = store
+        .bootstrap(&hash, jiff::Timestamp::now())
+        .await
+        .map_err(|e| e.to_string())?;
+    if created.is_some() {
+        match given {
+            Some(_) => println!("Created subscription with user 'admin' (password from OPENQPS_ADMIN_PASSWORD)."),
+            None => println!("Created subscription with user 'admin', password: {password}  (shown once)"),
+        }
+    }
+    Ok(())
+}
+
+fn generate_password() -> Result<String, String> {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a password: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+async fn load_demo(store: &dyn Store) -> Result<(), String> {
+    let sub = store
+        .default_subscription()
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no subscription to load demo data into")?;
+    if store.asset_count(sub).await.map_err(|e| e.to_string())? > 0 {
+        println!("Demo data: the subscription already has assets; nothing loaded.");
+        return Ok(());
+    }
+    let data = crate::demo::dataset();
+    store.load(sub, &data).await.map_err(|e| e.to_string())?;
+    println!(
+        "Demo data loaded: {} host assets, {} web applications, {} tags.",
+        data.hosts.len(),
+        data.webapps.len(),
+        data.tags.len()
+    );
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

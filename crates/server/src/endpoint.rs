@@ -1,0 +1,148 @@
+//! QPS paths to typed endpoints: `/qps/rest/{version}/{operation}/{module}/{object}[/{id}]`.
+
+use crate::error::ApiError;
+use openqps_wire::ResponseCode;
+
+/// The objects openqps knows, with the API version and schema each lives under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Object {
+    HostAsset,
+    Asset,
+    Tag,
+    AgentAsset,
+    WebApp,
+}
+
+impl Object {
+    fn parse(module: &str, object: &str) -> Option<Object> {
+        match (module, object) {
+            ("am", "hostasset") => Some(Object::HostAsset),
+            ("am", "asset") => Some(Object::Asset),
+            ("am", "tag") => Some(Object::Tag),
+            ("ca", "agentasset") => Some(Object::AgentAsset),
+            ("was", "webapp") => Some(Object::WebApp),
+            _ => None,
+        }
+    }
+
+    pub fn version(self) -> &'static str {
+        match self {
+            Object::HostAsset | Object::Asset | Object::Tag => "2.0",
+            Object::AgentAsset => "1.0",
+            Object::WebApp => "3.0",
+        }
+    }
+
+    /// The schema path under `/qps/xsd/` that responses about this object name.
+    pub fn schema(self) -> &'static str {
+        match self {
+            Object::HostAsset => "2.0/am/hostasset.xsd",
+            Object::Asset => "2.0/am/asset.xsd",
+            Object::Tag => "2.0/am/tag.xsd",
+            Object::AgentAsset => "1.0/ca/agentasset.xsd",
+            Object::WebApp => "3.0/was/webapp.xsd",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Object::HostAsset => "HostAsset",
+            Object::Asset => "Asset",
+            Object::Tag => "Tag",
+            Object::AgentAsset => "AgentAsset",
+            Object::WebApp => "WebApp",
+        }
+    }
+}
+
+/// A routed QPS call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub operation: String,
+    pub object: Object,
+    pub id: Option<i64>,
+}
+
+/// The schema to name in an error about `path`, when the path says which object it is about.
+pub fn schema_hint(path: &str) -> &'static str {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    segs.windows(2)
+        .find_map(|w| Object::parse(w[0], w[1]))
+        .map(Object::schema)
+        .unwrap_or("2.0/am/hostasset.xsd")
+}
+
+/// Parses the part of the path after `/qps/rest/`. A trailing `/` is accepted everywhere.
+pub fn parse(rest: &str) -> Result<Endpoint, ApiError> {
+    let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let invalid_url = || {
+        ApiError::new(
+            ResponseCode::InvalidUrl,
+            format!("The URL /qps/rest/{rest} is not a QPS API call."),
+        )
+        .resolution("QPS calls look like /qps/rest/2.0/search/am/hostasset.")
+    };
+    let [version, operation, module, object, tail @ ..] = segs.as_slice() else {
+        return Err(invalid_url());
+    };
+    if *operation == "qps" || tail.first() == Some(&"qps") {
+        // A client that prefixed the full path twice (qualysapi #91).
+        return Err(ApiError::new(
+            ResponseCode::InvalidApiVersion,
+            format!("API version {version} does not support the call '{}'.", segs[1..].join("/")),
+        )
+        .resolution("Send the path once: /qps/rest/<version>/<operation>/<module>/<object>."));
+    }
+    let obj = Object::parse(module, object).ok_or_else(invalid_url)?;
+    if *version != obj.version() {
+        return Err(ApiError::new(
+            ResponseCode::InvalidApiVersion,
+            format!(
+                "API version {version} does not support objects of type {module}/{object}; use version {}.",
+                obj.version()
+            ),
+        ));
+    }
+    let id = match tail {
+        [] => None,
+        [id] => Some(id.parse::<i64>().map_err(|_| {
+            ApiError::new(
+                ResponseCode::InvalidRequest,
+                format!("'{id}' is not a valid id for {}.", obj.name()),
+            )
+            .resolution("Ids are whole numbers (Long).")
+        })?),
+        _ => return Err(invalid_url()),
+    };
+    Ok(Endpoint {
+        operation: operation.to_string(),
+        object: obj,
+        id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_with_and_without_trailing_slash() {
+        let a = parse("2.0/search/am/hostasset/").unwrap();
+        let b = parse("2.0/search/am/hostasset").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(parse("1.0/ods/ca/agentasset/42").unwrap().id, Some(42));
+    }
+
+    #[test]
+    fn rejects_doubled_and_wrong_versions() {
+        let e = parse("2.0/qps/rest/2.0/search/am/hostasset").unwrap_err();
+        assert_eq!(e.code, ResponseCode::InvalidApiVersion);
+        let e = parse("1.0/search/am/hostasset").unwrap_err();
+        assert_eq!(e.code, ResponseCode::InvalidApiVersion);
+        assert_eq!(parse("2.0/search/am/nothing").unwrap_err().code, ResponseCode::InvalidUrl);
+        assert_eq!(
+            parse("2.0/get/am/hostasset/abc").unwrap_err().code,
+            ResponseCode::InvalidRequest
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! QPS operations. Handlers check their input, make one store call and return a
+//! `ServiceResponse`; they never write XML or JSON.
+
+mod am;
+mod ca;
+mod was;
+
+use crate::app::AppState;
+use crate::endpoint::{Endpoint, Object};
+use crate::error::ApiError;
+use openqps_model::User;
+use openqps_query::{FieldDef, Filter, compile};
+use openqps_store::{Page, PageRequest, Selector};
+use openqps_wire::{Node, ServiceRequest, ServiceResponse};
+
+/// One authenticated, routed, decoded call.
+pub struct Call<'a> {
+    pub user: &'a User,
+    pub endpoint: &'a Endpoint,
+    pub request: ServiceRequest,
+    pub params: &'a [(String, String)],
+}
+
+impl Call<'_> {
+    /// A query parameter, its name matched case-insensitively (`OverrideConfigCpu` appears in
+    /// Qualys' own samples).
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn filter<F: Copy>(&self, registry: &[FieldDef<F>]) -> Result<Filter<F>, ApiError> {
+        Ok(compile(
+            self.endpoint.object.name(),
+            registry,
+            &self.request.filters,
+        )?)
+    }
+
+    /// The id in the path, or the filters of the body; a bulk write must name at least one
+    /// criterion, so an empty body never touches every record.
+    fn selector<F: Copy>(&self, registry: &[FieldDef<F>]) -> Result<Selector<F>, ApiError> {
+        match self.endpoint.id {
+            Some(id) => Ok(Selector::Id(id)),
+            None => {
+                let filter = self.filter(registry)?;
+                if filter.is_empty() {
+                    return Err(ApiError::invalid(format!(
+                        "'{}' on {} needs an id in the URL or at least one Criteria in filters.",
+                        self.endpoint.operation,
+                        self.endpoint.object.name()
+                    ))
+                    .resolution("Add /<id> to the URL or <filters><Criteria …> to the body."));
+                }
+                Ok(Selector::Filter(filter))
+            }
+        }
+    }
+
+    fn page(&self) -> PageRequest {
+        let p = self.request.preferences;
+        PageRequest {
+            start_from_offset: p.start_from_offset,
+            start_from_id: p.start_from_id,
+            limit: p.limit_results,
+        }
+    }
+
+    fn id(&self) -> Result<i64, ApiError> {
+        self.endpoint.id.ok_or_else(|| {
+            ApiError::invalid(format!(
+                "'{}' on {} needs an id in the URL.",
+                self.endpoint.operation,
+                self.endpoint.object.name()
+            ))
+            .resolution(format!(
+                "Call /qps/rest/{}/{}/…/<id>.",
+                self.endpoint.object.version(),
+                self.endpoint.operation
+            ))
+        })
+    }
+}
+
+/// Calls that take only the id in the URL; whatever body they carry is ignored.
+pub fn ignores_body(e: &Endpoint) -> bool {
+    e.operation == "get" && e.id.is_some()
+}
+
+pub async fn dispatch(state: &AppState, call: Call<'_>) -> Result<ServiceResponse, ApiError> {
+    match call.endpoint.object {
+        Object::HostAsset => am::host_asset(state, call).await,
+        Object::Asset => am::asset(state, call).await,
+        Object::AgentAsset => ca::agent_asset(state, call).await,
+        Object::WebApp => was::webapp(state, call).await,
+        Object::Tag => Err(ApiError::not_supported(&call.endpoint.operation, "Tag")),
+    }
+}
+
+/// A search answer: `count` of this page, `hasMoreRecords`, and `lastId` when more follow.
+/// Zero results carry only `count` 0, as recorded Qualys traffic does.
+fn page_response<T>(page: Page<T>, id: impl Fn(&T) -> i64, node: impl Fn(&T) -> Node) -> ServiceResponse {
+    let last_id = page.items.last().map(&id);
+    let mut r = ServiceResponse::success(page.items.iter().map(node).collect());
+    if r.data.is_some() {
+        r.has_more_records = Some(page.has_more);
+        if page.has_more {
+            r.last_id = last_id;
+        }
+    }
+    r
+}
+
+fn one(node: Node) -> ServiceResponse {
+    ServiceResponse::success(vec![node])
+}

@@ -1,0 +1,13 @@
+//! A whole data set loaded in one go (the demo data, an import).
+
+use openqps_model::{HostAsset, Tag, WebApp};
+
+/// Objects with their ids already chosen; tags must come before the assets that carry them, and
+/// each asset's `tags` name tags of this set. Web app owners are resolved to the subscription's
+/// users by `owner.username`.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    pub tags: Vec<Tag>,
+    pub hosts: Vec<HostAsset>,
+    pub webapps: Vec<WebApp>,
+}

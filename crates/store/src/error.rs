@@ -1,0 +1,17 @@
+use openqps_model::Ineligible;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{object} with id {id} was not found")]
+    NotFound { object: &'static str, id: i64 },
+    #[error("tag {0} does not exist in this subscription")]
+    UnknownTag(i64),
+    #[error("asset {id} cannot run this scan")]
+    Ineligible { id: i64, why: Ineligible },
+    #[error("the stored data is not valid: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}

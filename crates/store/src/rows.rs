@@ -1,0 +1,172 @@
+//! Rows to domain types.
+
+use crate::StoreError;
+use openqps_model::{
+    AgentInfo, Asset, AssetType, HostAsset, Module, Timestamp, TrackingMethod, WebApp,
+    WebAppOwner,
+};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+pub(crate) fn ts(secs: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_second(secs).map_err(|e| StoreError::Corrupt(format!("time {secs}: {e}")))
+}
+
+pub(crate) fn ts_opt(secs: Option<i64>) -> Result<Option<Timestamp>, StoreError> {
+    secs.map(ts).transpose()
+}
+
+/// The columns [`host`] reads, in order, from `asset a LEFT JOIN agent g`.
+pub(crate) const HOST_COLUMNS: &[(&str, &str)] = &[
+    ("a", "id"),
+    ("a", "name"),
+    ("a", "created"),
+    ("a", "modified"),
+    ("a", "criticality_score"),
+    ("a", "qweb_host_id"),
+    ("a", "last_vuln_scan"),
+    ("a", "last_compliance_scan"),
+    ("a", "last_system_boot"),
+    ("a", "last_logged_on_user"),
+    ("a", "fqdn"),
+    ("a", "os"),
+    ("a", "dns_host_name"),
+    ("a", "netbios_name"),
+    ("a", "address"),
+    ("a", "tracking_method"),
+    ("a", "manufacturer"),
+    ("a", "model"),
+    ("a", "total_memory"),
+    ("a", "bios_description"),
+    ("a", "is_docker_host"),
+    ("g", "agent_id"),
+    ("g", "agent_version"),
+    ("g", "status"),
+    ("g", "last_checked_in"),
+    ("g", "connected_from"),
+    ("g", "platform"),
+    ("g", "activated_modules"),
+    ("g", "configuration_id"),
+    ("g", "configuration_name"),
+    ("g", "activation_key_id"),
+    ("g", "activation_key_title"),
+];
+
+/// A host asset without its collections (tags, ports, …), which are loaded in batches.
+pub(crate) fn host(r: &SqliteRow) -> Result<HostAsset, StoreError> {
+    let tracking: Option<String> = r.try_get(15)?;
+    let tracking = tracking
+        .as_deref()
+        .and_then(TrackingMethod::parse)
+        .unwrap_or(TrackingMethod::IP);
+    Ok(HostAsset {
+        id: r.try_get(0)?,
+        name: r.try_get(1)?,
+        created: ts(r.try_get(2)?)?,
+        modified: ts(r.try_get(3)?)?,
+        tags: Vec::new(),
+        criticality_score: r.try_get(4)?,
+        qweb_host_id: r.try_get(5)?,
+        last_vuln_scan: ts_opt(r.try_get(6)?)?,
+        last_compliance_scan: ts_opt(r.try_get(7)?)?,
+        last_system_boot: ts_opt(r.try_get(8)?)?,
+        last_logged_on_user: r.try_get(9)?,
+        fqdn: r.try_get(10)?,
+        os: r.try_get(11)?,
+        dns_host_name: r.try_get(12)?,
+        netbios_name: r.try_get(13)?,
+        address: r.try_get(14)?,
+        tracking_method: tracking,
+        manufacturer: r.try_get(16)?,
+        model: r.try_get(17)?,
+        total_memory: r.try_get(18)?,
+        bios_description: r.try_get(19)?,
+        is_docker_host: r.try_get::<i64, _>(20)? != 0,
+        agent: agent(r, 21)?,
+        open_ports: Vec::new(),
+        software: Vec::new(),
+        vulns: Vec::new(),
+        processors: Vec::new(),
+        network_interfaces: Vec::new(),
+    })
+}
+
+/// The agent columns starting at `at`, `None` when the host has no agent row.
+pub(crate) fn agent(r: &SqliteRow, at: usize) -> Result<Option<AgentInfo>, StoreError> {
+    let Some(agent_id) = r.try_get::<Option<String>, _>(at)? else {
+        return Ok(None);
+    };
+    let modules: String = r.try_get(at + 6)?;
+    Ok(Some(AgentInfo {
+        agent_id,
+        agent_version: r.try_get(at + 1)?,
+        status: r.try_get(at + 2)?,
+        last_checked_in: ts_opt(r.try_get(at + 3)?)?,
+        connected_from: r.try_get(at + 4)?,
+        platform: r.try_get(at + 5)?,
+        activated_modules: Module::parse_list(&modules),
+        configuration_id: r.try_get(at + 7)?,
+        configuration_name: r.try_get(at + 8)?,
+        activation_key_id: r.try_get(at + 9)?,
+        activation_key_title: r.try_get(at + 10)?,
+    }))
+}
+
+pub(crate) const ASSET_COLUMNS: &[(&str, &str)] = &[
+    ("a", "id"),
+    ("a", "name"),
+    ("a", "created"),
+    ("a", "modified"),
+    ("a", "asset_type"),
+    ("a", "criticality_score"),
+];
+
+pub(crate) fn asset(r: &SqliteRow) -> Result<Asset, StoreError> {
+    let ty: String = r.try_get(4)?;
+    Ok(Asset {
+        id: r.try_get(0)?,
+        name: r.try_get(1)?,
+        created: ts(r.try_get(2)?)?,
+        modified: ts(r.try_get(3)?)?,
+        asset_type: AssetType::parse(&ty)
+            .ok_or_else(|| StoreError::Corrupt(format!("asset type {ty}")))?,
+        tags: Vec::new(),
+        criticality_score: r.try_get(5)?,
+    })
+}
+
+/// From `asset a JOIN webapp w JOIN app_user u`.
+pub(crate) const WEBAPP_COLUMNS: &[(&str, &str)] = &[
+    ("a", "id"),
+    ("a", "name"),
+    ("w", "url"),
+    ("w", "os"),
+    ("w", "scope"),
+    ("w", "is_scheduled"),
+    ("w", "created"),
+    ("w", "updated"),
+    ("u", "id"),
+    ("u", "username"),
+    ("u", "first_name"),
+    ("u", "last_name"),
+];
+
+pub(crate) fn webapp(r: &SqliteRow) -> Result<WebApp, StoreError> {
+    Ok(WebApp {
+        id: r.try_get(0)?,
+        name: r.try_get(1)?,
+        url: r.try_get(2)?,
+        os: r.try_get(3)?,
+        scope: r.try_get(4)?,
+        is_scheduled: r.try_get::<i64, _>(5)? != 0,
+        created: ts(r.try_get(6)?)?,
+        updated: ts(r.try_get(7)?)?,
+        owner: WebAppOwner {
+            id: r.try_get(8)?,
+            username: r.try_get(9)?,
+            first_name: r.try_get(10)?,
+            last_name: r.try_get(11)?,
+        },
+        tags: Vec::new(),
+    })
+}

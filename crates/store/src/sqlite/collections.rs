@@ -1,0 +1,146 @@
+//! Loading the collections of a batch of assets: one query per collection, not per asset.
+
+use super::fetch;
+use crate::StoreError;
+use crate::rows::ts;
+use openqps_model::{HostAsset, NetworkInterface, OpenPort, Processor, Software, TagRef, Vuln};
+use sea_query::{Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+use std::collections::HashMap;
+
+/// Tags of each asset, ordered by tag id.
+pub(crate) async fn tags_of(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<TagRef>>, StoreError> {
+    let q = Query::select()
+        .column(("at", "asset_id"))
+        .column(("t", "id"))
+        .column(("t", "name"))
+        .from_as("asset_tag", "at")
+        .join_as(
+            JoinType::InnerJoin,
+            "tag",
+            "t",
+            Expr::col(("t", "id")).equals(("at", "tag_id")),
+        )
+        .and_where(Expr::col(("at", "asset_id")).is_in(ids.iter().copied()))
+        .order_by(("at", "asset_id"), Order::Asc)
+        .order_by(("t", "id"), Order::Asc)
+        .to_owned();
+    group(conn, q, |r| {
+        Ok(TagRef {
+            id: r.try_get(1)?,
+            name: r.try_get(2)?,
+        })
+    })
+    .await
+}
+
+/// Rows of `q` (whose first column is the asset id) grouped by asset.
+async fn group<T>(
+    conn: &mut SqliteConnection,
+    q: SelectStatement,
+    item: impl Fn(&SqliteRow) -> Result<T, StoreError>,
+) -> Result<HashMap<i64, Vec<T>>, StoreError> {
+    let mut out: HashMap<i64, Vec<T>> = HashMap::new();
+    for r in fetch(conn, &q).await? {
+        out.entry(r.try_get(0)?).or_default().push(item(&r)?);
+    }
+    Ok(out)
+}
+
+/// `SELECT asset_id, cols… FROM table WHERE asset_id IN ids ORDER BY asset_id, ord`.
+fn list_query(table: &'static str, cols: &[&'static str], ids: &[i64]) -> SelectStatement {
+    Query::select()
+        .column("asset_id")
+        .columns(cols.iter().copied())
+        .from(table)
+        .and_where(Expr::col("asset_id").is_in(ids.iter().copied()))
+        .order_by("asset_id", Order::Asc)
+        .order_by("ord", Order::Asc)
+        .to_owned()
+}
+
+pub(crate) async fn fill_hosts(
+    conn: &mut SqliteConnection,
+    hosts: &mut [HostAsset],
+) -> Result<(), StoreError> {
+    let ids: Vec<i64> = hosts.iter().map(|h| h.id).collect();
+    let mut tags = tags_of(conn, &ids).await?;
+    let q = list_query(
+        "host_port",
+        &["port", "protocol", "service_id", "service_name"],
+        &ids,
+    );
+    let mut ports = group(conn, q, |r| {
+        Ok(OpenPort {
+            port: r.try_get(1)?,
+            protocol: r.try_get(2)?,
+            service_id: r.try_get(3)?,
+            service_name: r.try_get(4)?,
+        })
+    })
+    .await?;
+    let q = list_query("host_software", &["name", "version"], &ids);
+    let mut software = group(conn, q, |r| {
+        Ok(Software {
+            name: r.try_get(1)?,
+            version: r.try_get(2)?,
+        })
+    })
+    .await?;
+    let q = list_query(
+        "host_vuln",
+        &["qid", "host_instance_vuln_id", "first_found", "last_found"],
+        &ids,
+    );
+    let mut vulns = group(conn, q, |r| {
+        Ok(Vuln {
+            qid: r.try_get(1)?,
+            host_instance_vuln_id: r.try_get(2)?,
+            first_found: ts(r.try_get(3)?)?,
+            last_found: ts(r.try_get(4)?)?,
+        })
+    })
+    .await?;
+    let q = list_query("host_processor", &["name", "speed"], &ids);
+    let mut processors = group(conn, q, |r| {
+        Ok(Processor {
+            name: r.try_get(1)?,
+            speed: r.try_get(2)?,
+        })
+    })
+    .await?;
+    let q = list_query(
+        "host_interface",
+        &[
+            "hostname",
+            "interface_name",
+            "mac_address",
+            "address",
+            "gateway_address",
+        ],
+        &ids,
+    );
+    let mut interfaces = group(conn, q, |r| {
+        Ok(NetworkInterface {
+            hostname: r.try_get(1)?,
+            interface_name: r.try_get(2)?,
+            mac_address: r.try_get(3)?,
+            address: r.try_get(4)?,
+            gateway_address: r.try_get(5)?,
+        })
+    })
+    .await?;
+    for h in hosts {
+        h.tags = tags.remove(&h.id).unwrap_or_default();
+        h.open_ports = ports.remove(&h.id).unwrap_or_default();
+        h.software = software.remove(&h.id).unwrap_or_default();
+        h.vulns = vulns.remove(&h.id).unwrap_or_default();
+        h.processors = processors.remove(&h.id).unwrap_or_default();
+        h.network_interfaces = interfaces.remove(&h.id).unwrap_or_default();
+    }
+    Ok(())
+}

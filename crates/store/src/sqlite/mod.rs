@@ -1,0 +1,470 @@
+//! The embedded back-end: SQLite in WAL mode, one writer connection, a small reader pool.
+
+mod collections;
+mod load;
+mod write;
+
+use crate::filter_sql::{self, SqlTarget};
+use crate::rows::{self, ASSET_COLUMNS, HOST_COLUMNS, WEBAPP_COLUMNS};
+use crate::{
+    Dataset, HostAssetChange, Page, PageRequest, ScanRequest, Selector, Store, StoreError,
+};
+use async_trait::async_trait;
+use openqps_model::{Asset, HostAsset, SubscriptionId, Timestamp, User, UserId, WebApp};
+use openqps_query::Filter;
+use openqps_query::fields::{AssetField, HostField, WebAppField};
+use sea_query::{Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement, SqliteQueryBuilder};
+use sea_query_sqlx::SqlxBinder;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Row, SqliteConnection};
+use std::path::Path;
+use std::time::Duration;
+
+pub struct SqliteStore {
+    reader: SqlitePool,
+    /// One connection: SQLite allows one writer at a time, and queueing here is cheaper than
+    /// `SQLITE_BUSY` retries.
+    writer: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: an acknowledged write survives a power cut, not only a process crash.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(SqliteStore { reader, writer })
+    }
+}
+
+/// The one place dynamic SQL is executed: every statement comes from sea-query with bound values.
+pub(crate) async fn fetch(
+    conn: &mut SqliteConnection,
+    q: &SelectStatement,
+) -> Result<Vec<SqliteRow>, StoreError> {
+    let (sql, values) = q.build_sqlx(SqliteQueryBuilder);
+    Ok(sqlx::query_with(AssertSqlSafe(sql), values)
+        .fetch_all(conn)
+        .await?)
+}
+
+pub(crate) async fn execute<S: SqlxBinder>(
+    conn: &mut SqliteConnection,
+    stmt: &S,
+) -> Result<u64, StoreError> {
+    let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+    Ok(sqlx::query_with(AssertSqlSafe(sql), values)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
+/// `SELECT … FROM asset a` of one subscription and asset type.
+fn assets_of(sub: SubscriptionId, asset_type: &str) -> SelectStatement {
+    Query::select()
+        .from_as("asset", "a")
+        .and_where(Expr::col(("a", "subscription_id")).eq(sub.0))
+        .and_where(Expr::col(("a", "asset_type")).eq(asset_type))
+        .to_owned()
+}
+
+fn hosts_query(sub: SubscriptionId) -> SelectStatement {
+    assets_of(sub, "HOST")
+}
+
+fn webapps_query(sub: SubscriptionId) -> SelectStatement {
+    Query::select()
+        .from_as("asset", "a")
+        .join_as(
+            JoinType::InnerJoin,
+            "webapp",
+            "w",
+            Expr::col(("w", "asset_id")).equals(("a", "id")),
+        )
+        .and_where(Expr::col(("a", "subscription_id")).eq(sub.0))
+        .to_owned()
+}
+
+fn all_assets_query(sub: SubscriptionId) -> SelectStatement {
+    Query::select()
+        .from_as("asset", "a")
+        .and_where(Expr::col(("a", "subscription_id")).eq(sub.0))
+        .to_owned()
+}
+
+/// The ids of one page of `base` under `filter`, and whether more follow.
+async fn page_ids<F: SqlTarget>(
+    conn: &mut SqliteConnection,
+    mut base: SelectStatement,
+    filter: &Filter<F>,
+    sub: SubscriptionId,
+    page: PageRequest,
+) -> Result<(Vec<i64>, bool), StoreError> {
+    filter_sql::apply(&mut base, filter, sub.0);
+    if let Some(from) = page.start_from_id {
+        base.and_where(Expr::col(("a", "id")).gte(from));
+    }
+    base.column(("a", "id"))
+        .order_by(("a", "id"), Order::Asc)
+        .limit(u64::from(page.limit) + 1);
+    if let Some(offset) = page.start_from_offset {
+        base.offset(offset.saturating_sub(1));
+    }
+    let mut ids = fetch(conn, &base)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect::<Result<Vec<_>, _>>()?;
+    let has_more = ids.len() > page.limit as usize;
+    ids.truncate(page.limit as usize);
+    Ok((ids, has_more))
+}
+
+/// All ids of `base` under `filter`, ascending.
+pub(crate) async fn matching_ids<F: SqlTarget>(
+    conn: &mut SqliteConnection,
+    mut base: SelectStatement,
+    filter: &Filter<F>,
+    sub: SubscriptionId,
+) -> Result<Vec<i64>, StoreError> {
+    filter_sql::apply(&mut base, filter, sub.0);
+    base.column(("a", "id")).order_by(("a", "id"), Order::Asc);
+    Ok(fetch(conn, &base)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+async fn count<F: SqlTarget>(
+    conn: &mut SqliteConnection,
+    mut base: SelectStatement,
+    filter: &Filter<F>,
+    sub: SubscriptionId,
+) -> Result<u64, StoreError> {
+    filter_sql::apply(&mut base, filter, sub.0);
+    base.expr(Func::count(Expr::col(("a", "id"))));
+    let rows = fetch(conn, &base).await?;
+    let n: i64 = rows
+        .first()
+        .map(|r| r.try_get(0))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(n as u64)
+}
+
+pub(crate) async fn load_hosts(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+) -> Result<Vec<HostAsset>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let q = Query::select()
+        .columns(HOST_COLUMNS.iter().copied())
+        .from_as("asset", "a")
+        .join_as(
+            JoinType::LeftJoin,
+            "agent",
+            "g",
+            Expr::col(("g", "asset_id")).equals(("a", "id")),
+        )
+        .and_where(Expr::col(("a", "id")).is_in(ids.iter().copied()))
+        .order_by(("a", "id"), Order::Asc)
+        .to_owned();
+    let mut hosts = fetch(conn, &q)
+        .await?
+        .iter()
+        .map(rows::host)
+        .collect::<Result<Vec<_>, _>>()?;
+    collections::fill_hosts(conn, &mut hosts).await?;
+    Ok(hosts)
+}
+
+async fn load_assets(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<Asset>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let q = Query::select()
+        .columns(ASSET_COLUMNS.iter().copied())
+        .from_as("asset", "a")
+        .and_where(Expr::col(("a", "id")).is_in(ids.iter().copied()))
+        .order_by(("a", "id"), Order::Asc)
+        .to_owned();
+    let mut assets = fetch(conn, &q)
+        .await?
+        .iter()
+        .map(rows::asset)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut tags = collections::tags_of(conn, ids).await?;
+    for a in &mut assets {
+        a.tags = tags.remove(&a.id).unwrap_or_default();
+    }
+    Ok(assets)
+}
+
+async fn load_webapps(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+) -> Result<Vec<WebApp>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let q = Query::select()
+        .columns(WEBAPP_COLUMNS.iter().copied())
+        .from_as("asset", "a")
+        .join_as(
+            JoinType::InnerJoin,
+            "webapp",
+            "w",
+            Expr::col(("w", "asset_id")).equals(("a", "id")),
+        )
+        .join_as(
+            JoinType::InnerJoin,
+            "app_user",
+            "u",
+            Expr::col(("u", "id")).equals(("w", "owner_id")),
+        )
+        .and_where(Expr::col(("a", "id")).is_in(ids.iter().copied()))
+        .order_by(("a", "id"), Order::Asc)
+        .to_owned();
+    let mut apps = fetch(conn, &q)
+        .await?
+        .iter()
+        .map(rows::webapp)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut tags = collections::tags_of(conn, ids).await?;
+    for w in &mut apps {
+        w.tags = tags.remove(&w.id).unwrap_or_default();
+    }
+    Ok(apps)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn bootstrap(
+        &self,
+        admin_password_hash: &str,
+        at: Timestamp,
+    ) -> Result<Option<SubscriptionId>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM subscription LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+        if existing.is_some() {
+            return Ok(None);
+        }
+        let sub: i64 = sqlx::query_scalar(
+            "INSERT INTO subscription (name, created) VALUES ($1, $2) RETURNING id",
+        )
+        .bind("openqps")
+        .bind(at.as_second())
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO app_user (subscription_id, username, password_hash, first_name, last_name) \
+             VALUES ($1, 'admin', $2, 'Openqps', 'Admin')",
+        )
+        .bind(sub)
+        .bind(admin_password_hash)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(SubscriptionId(sub)))
+    }
+
+    async fn default_subscription(&self) -> Result<Option<SubscriptionId>, StoreError> {
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT subscription_id FROM app_user ORDER BY id LIMIT 1")
+                .fetch_optional(&self.reader)
+                .await?;
+        Ok(id.map(SubscriptionId))
+    }
+
+    async fn find_user(&self, username: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, subscription_id, username, password_hash, first_name, last_name \
+             FROM app_user WHERE username = $1",
+        )
+        .bind(username)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|r| {
+            Ok(User {
+                id: UserId(r.try_get(0)?),
+                subscription: SubscriptionId(r.try_get(1)?),
+                username: r.try_get(2)?,
+                password_hash: r.try_get(3)?,
+                first_name: r.try_get(4)?,
+                last_name: r.try_get(5)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn asset_count(&self, sub: SubscriptionId) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM asset WHERE subscription_id = $1")
+            .bind(sub.0)
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(n as u64)
+    }
+
+    async fn load(&self, sub: SubscriptionId, data: &Dataset) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        load::dataset(&mut tx, sub, data).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn search_host_assets(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<HostField>,
+        page: PageRequest,
+    ) -> Result<Page<HostAsset>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let (ids, has_more) = page_ids(&mut tx, hosts_query(sub), filter, sub, page).await?;
+        let items = load_hosts(&mut tx, &ids).await?;
+        Ok(Page { items, has_more })
+    }
+
+    async fn count_host_assets(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<HostField>,
+    ) -> Result<u64, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        count(&mut conn, hosts_query(sub), filter, sub).await
+    }
+
+    async fn get_host_asset(
+        &self,
+        sub: SubscriptionId,
+        id: i64,
+    ) -> Result<Option<HostAsset>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let mut q = hosts_query(sub);
+        q.and_where(Expr::col(("a", "id")).eq(id));
+        let ids = matching_ids(&mut tx, q, &Filter::<HostField>::all(), sub).await?;
+        Ok(load_hosts(&mut tx, &ids).await?.pop())
+    }
+
+    async fn update_host_assets(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<HostField>,
+        change: &HostAssetChange,
+        at: Timestamp,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids = write::select(&mut tx, hosts_query(sub), target, sub, "HostAsset").await?;
+        write::update_hosts(&mut tx, sub, &ids, change, at).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn search_assets(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<AssetField>,
+        page: PageRequest,
+    ) -> Result<Page<Asset>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let (ids, has_more) = page_ids(&mut tx, all_assets_query(sub), filter, sub, page).await?;
+        let items = load_assets(&mut tx, &ids).await?;
+        Ok(Page { items, has_more })
+    }
+
+    async fn count_assets(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<AssetField>,
+    ) -> Result<u64, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        count(&mut conn, all_assets_query(sub), filter, sub).await
+    }
+
+    async fn get_asset(&self, sub: SubscriptionId, id: i64) -> Result<Option<Asset>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let mut q = all_assets_query(sub);
+        q.and_where(Expr::col(("a", "id")).eq(id));
+        let ids = matching_ids(&mut tx, q, &Filter::<AssetField>::all(), sub).await?;
+        Ok(load_assets(&mut tx, &ids).await?.pop())
+    }
+
+    async fn launch_scans(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<HostField>,
+        request: ScanRequest,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let accepted = write::launch_scans(&mut tx, sub, hosts_query(sub), target, request).await?;
+        tx.commit().await?;
+        Ok(accepted)
+    }
+
+    async fn search_webapps(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<WebAppField>,
+        page: PageRequest,
+    ) -> Result<Page<WebApp>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let (ids, has_more) = page_ids(&mut tx, webapps_query(sub), filter, sub, page).await?;
+        let items = load_webapps(&mut tx, &ids).await?;
+        Ok(Page { items, has_more })
+    }
+
+    async fn count_webapps(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<WebAppField>,
+    ) -> Result<u64, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        count(&mut conn, webapps_query(sub), filter, sub).await
+    }
+
+    async fn get_webapp(
+        &self,
+        sub: SubscriptionId,
+        id: i64,
+    ) -> Result<Option<WebApp>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let mut q = webapps_query(sub);
+        q.and_where(Expr::col(("a", "id")).eq(id));
+        let ids = matching_ids(&mut tx, q, &Filter::<WebAppField>::all(), sub).await?;
+        Ok(load_webapps(&mut tx, &ids).await?.pop())
+    }
+
+    async fn delete_webapps(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<WebAppField>,
+        remove_from_subscription: bool,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids = write::select(&mut tx, webapps_query(sub), target, sub, "WebApp").await?;
+        write::delete_webapps(&mut tx, &ids, remove_from_subscription).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+}

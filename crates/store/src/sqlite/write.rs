@@ -1,0 +1,224 @@
+//! Writes. Each function runs inside the caller's transaction.
+
+use super::{execute, fetch, matching_ids};
+use crate::filter_sql::SqlTarget;
+use crate::{HostAssetChange, ScanRequest, Selector, StoreError};
+use openqps_model::{SubscriptionId, Timestamp};
+use sea_query::{Expr, ExprTrait, OnConflict, Query, SelectStatement};
+use sqlx::{Row, SqliteConnection};
+
+/// Large id lists are split so no statement exceeds SQLite's bound-parameter limit.
+const CHUNK: usize = 5_000;
+
+/// The ids a selector names: the one id (which must exist in `base`) or all that match.
+pub(crate) async fn select<F: SqlTarget>(
+    conn: &mut SqliteConnection,
+    mut base: SelectStatement,
+    target: &Selector<F>,
+    sub: SubscriptionId,
+    object: &'static str,
+) -> Result<Vec<i64>, StoreError> {
+    match target {
+        Selector::Id(id) => {
+            base.and_where(Expr::col(("a", "id")).eq(*id));
+            let ids = matching_ids(conn, base, &openqps_query::Filter::<F>::all(), sub).await?;
+            if ids.is_empty() {
+                return Err(StoreError::NotFound { object, id: *id });
+            }
+            Ok(ids)
+        }
+        Selector::Filter(f) => matching_ids(conn, base, f, sub).await,
+    }
+}
+
+pub(crate) async fn update_hosts(
+    conn: &mut SqliteConnection,
+    sub: SubscriptionId,
+    ids: &[i64],
+    change: &HostAssetChange,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let tags = &change.tags;
+    let wanted: Vec<i64> = tags.set.iter().flatten().chain(&tags.add).copied().collect();
+    check_tags_exist(conn, sub, &wanted).await?;
+    for chunk in ids.chunks(CHUNK) {
+        if let Some(set) = &tags.set {
+            let del = Query::delete()
+                .from_table("asset_tag")
+                .and_where(Expr::col("asset_id").is_in(chunk.iter().copied()))
+                .to_owned();
+            execute(conn, &del).await?;
+            insert_tags(conn, chunk, set).await?;
+        }
+        insert_tags(conn, chunk, &tags.add).await?;
+        if !tags.remove.is_empty() {
+            let del = Query::delete()
+                .from_table("asset_tag")
+                .and_where(Expr::col("asset_id").is_in(chunk.iter().copied()))
+                .and_where(Expr::col("tag_id").is_in(tags.remove.iter().copied()))
+                .to_owned();
+            execute(conn, &del).await?;
+        }
+        let mut upd = Query::update();
+        upd.table("asset")
+            .value("modified", at.as_second())
+            .and_where(Expr::col("id").is_in(chunk.iter().copied()));
+        if let Some(name) = &change.name {
+            upd.value("name", name.clone());
+        }
+        if let Some(score) = change.criticality_score {
+            upd.value("criticality_score", score);
+        }
+        execute(conn, &upd).await?;
+    }
+    Ok(())
+}
+
+async fn check_tags_exist(
+    conn: &mut SqliteConnection,
+    sub: SubscriptionId,
+    wanted: &[i64],
+) -> Result<(), StoreError> {
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let q = Query::select()
+        .column("id")
+        .from("tag")
+        .and_where(Expr::col("subscription_id").eq(sub.0))
+        .and_where(Expr::col("id").is_in(wanted.iter().copied()))
+        .to_owned();
+    let found: Vec<i64> = fetch(conn, &q)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+    match wanted.iter().find(|id| !found.contains(id)) {
+        Some(missing) => Err(StoreError::UnknownTag(*missing)),
+        None => Ok(()),
+    }
+}
+
+async fn insert_tags(
+    conn: &mut SqliteConnection,
+    assets: &[i64],
+    tags: &[i64],
+) -> Result<(), StoreError> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let mut ins = Query::insert();
+    ins.into_table("asset_tag")
+        .columns(["tag_id", "asset_id"])
+        .on_conflict(OnConflict::columns(["tag_id", "asset_id"]).do_nothing().to_owned());
+    for a in assets {
+        for t in tags {
+            ins.values_panic([(*t).into(), (*a).into()]);
+        }
+    }
+    execute(conn, &ins).await?;
+    Ok(())
+}
+
+pub(crate) async fn launch_scans<F: SqlTarget>(
+    conn: &mut SqliteConnection,
+    sub: SubscriptionId,
+    base: SelectStatement,
+    target: &Selector<F>,
+    request: ScanRequest,
+) -> Result<Vec<i64>, StoreError> {
+    let ids = select(conn, base, target, sub, "HostAsset").await?;
+    let mut accepted = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        for host in load_agents(conn, chunk).await? {
+            match request.scan.check(host.1.as_ref()) {
+                Ok(()) => accepted.push(host.0),
+                Err(why) if matches!(target, Selector::Id(_)) => {
+                    return Err(StoreError::Ineligible { id: host.0, why });
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    for chunk in accepted.chunks(CHUNK / 2) {
+        let mut ins = Query::insert();
+        ins.into_table("scan_job").columns([
+            "subscription_id",
+            "asset_id",
+            "scan_type",
+            "override_config_cpu",
+            "requested_by",
+            "requested_at",
+            "state",
+        ]);
+        for id in chunk {
+            ins.values_panic([
+                sub.0.into(),
+                (*id).into(),
+                request.scan.value().into(),
+                (request.override_config_cpu as i64).into(),
+                request.requested_by.0.into(),
+                request.at.as_second().into(),
+                "QUEUED".into(),
+            ]);
+        }
+        execute(conn, &ins).await?;
+    }
+    Ok(accepted)
+}
+
+/// `(asset id, agent)` for each id, without loading the hosts' collections.
+async fn load_agents(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+) -> Result<Vec<(i64, Option<openqps_model::AgentInfo>)>, StoreError> {
+    let q = Query::select()
+        .column(("a", "id"))
+        .columns(
+            crate::rows::HOST_COLUMNS
+                .iter()
+                .filter(|(t, _)| *t == "g")
+                .copied(),
+        )
+        .from_as("asset", "a")
+        .join_as(
+            sea_query::JoinType::LeftJoin,
+            "agent",
+            "g",
+            Expr::col(("g", "asset_id")).equals(("a", "id")),
+        )
+        .and_where(Expr::col(("a", "id")).is_in(ids.iter().copied()))
+        .order_by(("a", "id"), sea_query::Order::Asc)
+        .to_owned();
+    fetch(conn, &q)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, crate::rows::agent(r, 1)?)))
+        .collect()
+}
+
+pub(crate) async fn delete_webapps(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+    remove_from_subscription: bool,
+) -> Result<(), StoreError> {
+    for chunk in ids.chunks(CHUNK) {
+        let del = if remove_from_subscription {
+            // The asset row goes, and with it (by cascade) the WAS row and the tag links.
+            Query::delete()
+                .from_table("asset")
+                .and_where(Expr::col("id").is_in(chunk.iter().copied()))
+                .to_owned()
+        } else {
+            Query::delete()
+                .from_table("webapp")
+                .and_where(Expr::col("asset_id").is_in(chunk.iter().copied()))
+                .to_owned()
+        };
+        execute(conn, &del).await?;
+    }
+    Ok(())
+}
