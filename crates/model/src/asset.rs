@@ -67,7 +67,10 @@ impl TrackingMethod {
         if s == "BMC_HELIX" {
             return Some(TrackingMethod("BMC Helix"));
         }
-        Self::ALL.iter().find(|v| **v == s).map(|v| TrackingMethod(v))
+        Self::ALL
+            .iter()
+            .find(|v| **v == s)
+            .map(|v| TrackingMethod(v))
     }
 
     pub fn as_str(self) -> &'static str {

@@ -131,10 +131,7 @@ mod tests {
     fn scan_values_match_any_case() {
         assert_eq!(ScanType::parse("SWCA_SCAN"), Some(ScanType::SwCa));
         assert_eq!(ScanType::parse("swca_scan"), Some(ScanType::SwCa));
-        assert_eq!(
-            ScanType::parse("Inventory_Scan"),
-            Some(ScanType::Inventory)
-        );
+        assert_eq!(ScanType::parse("Inventory_Scan"), Some(ScanType::Inventory));
         assert_eq!(ScanType::parse("EPP_Scan"), None);
     }
 

@@ -6,7 +6,11 @@ mod serve;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "openqps", version, about = "A self-hostable server that speaks the Qualys QPS REST API")]
+#[command(
+    name = "openqps",
+    version,
+    about = "A self-hostable server that speaks the Qualys QPS REST API"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -58,7 +58,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
 /// On an empty database: the subscription and its `admin`, whose password comes from
 /// `OPENQPS_ADMIN_PASSWORD` or is generated and printed once.
 async fn bootstrap(store: &dyn Store) -> Result<(), String> {
-    let given = std::env::var("OPENQPS_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
+    let given = std::env::var("OPENQPS_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
     let password = match &given {
         Some(p) => p.clone(),
         None => generate_password()?,
@@ -73,8 +75,12 @@ async fn bootstrap(store: &dyn Store) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     if created.is_some() {
         match given {
-            Some(_) => println!("Created subscription with user 'admin' (password from OPENQPS_ADMIN_PASSWORD)."),
-            None => println!("Created subscription with user 'admin', password: {password}  (shown once)"),
+            Some(_) => println!(
+                "Created subscription with user 'admin' (password from OPENQPS_ADMIN_PASSWORD)."
+            ),
+            None => println!(
+                "Created subscription with user 'admin', password: {password}  (shown once)"
+            ),
         }
     }
     Ok(())
@@ -113,7 +119,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -34,7 +34,11 @@ impl CriteriaError {
             }
             CriteriaError::BadOperator { allowed, .. } => format!(
                 "Operators allowed for this field: {}.",
-                allowed.iter().map(|o| o.name()).collect::<Vec<_>>().join(", ")
+                allowed
+                    .iter()
+                    .map(|o| o.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             CriteriaError::BadValue { ty, .. } => match ty {
                 FieldType::Integer => "Specify criteria value(s) as Long.".to_string(),
@@ -75,12 +79,11 @@ pub fn compile<F: Copy>(
                 operator: c.operator.trim().to_string(),
                 allowed: def.operators,
             })?;
-        let value = typed_value(def.ty, op, c.value.trim()).ok_or_else(|| {
-            CriteriaError::BadValue {
-                field: def.name.to_string(),
-                value: c.value.trim().to_string(),
-                ty: def.ty,
-            }
+        let text = normalize(&c.value);
+        let value = typed_value(def.ty, op, &text).ok_or_else(|| CriteriaError::BadValue {
+            field: def.name.to_string(),
+            value: text.clone(),
+            ty: def.ty,
         })?;
         conditions.push(Condition {
             target: def.target,
@@ -89,6 +92,28 @@ pub fn compile<F: Copy>(
         });
     }
     Ok(Filter { conditions })
+}
+
+/// Trims the value and reads each line break (with the blanks around it) as one space: Qualys'
+/// own samples wrap long values across lines (`Cloud\nAgent`), and no name holds a line break.
+fn normalize(v: &str) -> String {
+    let v = v.trim();
+    if !v.contains(['\n', '\r', '\t']) {
+        return v.to_string();
+    }
+    let mut out = String::with_capacity(v.len());
+    for (i, part) in v
+        .split(['\n', '\r', '\t'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .enumerate()
+    {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(part);
+    }
+    out
 }
 
 fn typed_value(ty: FieldType, op: Operator, v: &str) -> Option<Value> {
@@ -140,7 +165,7 @@ mod tests {
             HOSTASSET,
             &[
                 raw("qwebHostId", "IN", " 1, 2 ,3\n"),
-                raw("tagName", "EQUALS", "Cloud Agent\n  "),
+                raw("tagName", "EQUALS", "Cloud\n  Agent\n  "),
                 raw("trackingMethod", "EQUALS", "BMC_HELIX"),
             ],
         )

@@ -10,7 +10,9 @@ pub fn parse_time_range(s: &str) -> Option<(i64, i64)> {
     if let Ok(day) = s.parse::<Date>()
         && s.len() == 10
     {
-        let start = jiff::tz::TimeZone::UTC.to_timestamp(day.to_datetime(jiff::civil::Time::midnight())).ok()?;
+        let start = jiff::tz::TimeZone::UTC
+            .to_timestamp(day.to_datetime(jiff::civil::Time::midnight()))
+            .ok()?;
         return Some((start.as_second(), start.as_second() + 86_400));
     }
     let t = parse_instant(s)?;
@@ -37,9 +39,15 @@ mod tests {
         assert_eq!(day.1 - day.0, 86_400);
         let sec = parse_time_range("2022-04-02T00:39:36Z").unwrap();
         assert_eq!(sec.1 - sec.0, 1);
-        assert_eq!(parse_time_range("2022-04-02T00:39:36.250Z").unwrap().0, sec.0);
+        assert_eq!(
+            parse_time_range("2022-04-02T00:39:36.250Z").unwrap().0,
+            sec.0
+        );
         assert_eq!(parse_time_range("2022-04-02T00:39:36").unwrap().0, sec.0);
-        assert_eq!(parse_time_range("2022-04-02T02:39:36+02:00").unwrap().0, sec.0);
+        assert_eq!(
+            parse_time_range("2022-04-02T02:39:36+02:00").unwrap().0,
+            sec.0
+        );
         assert!(parse_time_range("yesterday").is_none());
         assert!(parse_time_range("2022-13-02").is_none());
     }

@@ -51,7 +51,11 @@ pub static HOSTASSET: &[FieldDef<HostField>] = &[
     FieldDef::new("address", Text, HostField::Address),
     FieldDef::new("netbiosName", Text, HostField::NetbiosName),
     FieldDef::new("fqdn", Text, HostField::Fqdn),
-    FieldDef::new("trackingMethod", Keyword(&TRACKING_METHODS), HostField::TrackingMethod),
+    FieldDef::new(
+        "trackingMethod",
+        Keyword(&TRACKING_METHODS),
+        HostField::TrackingMethod,
+    ),
     FieldDef::new("tagName", Text, HostField::TagName),
     FieldDef::new("tagId", Integer, HostField::TagId),
     FieldDef::new("lastVulnScan", Date, HostField::LastVulnScan),

@@ -149,7 +149,10 @@ pub enum Value {
     Texts(Vec<String>),
     /// A half-open range of epoch seconds `[start, end)`: a whole day for `YYYY-MM-DD`, one second
     /// for a full timestamp.
-    Time { start: i64, end: i64 },
+    Time {
+        start: i64,
+        end: i64,
+    },
     Bool(bool),
     /// `NONE` takes no value.
     Nothing,

@@ -123,10 +123,11 @@ async fn qps(
     let params: Vec<(String, String)> = Query::try_from_uri(&uri)
         .map(|Query(p)| p)
         .unwrap_or_default();
-    let request = match read_request(&state.config, &method, &headers, &params, &endpoint, body).await {
-        Ok(r) => r,
-        Err(e) => return reply.fail(e),
-    };
+    let request =
+        match read_request(&state.config, &method, &headers, &params, &endpoint, body).await {
+            Ok(r) => r,
+            Err(e) => return reply.fail(e),
+        };
     let call = Call {
         user: &user,
         endpoint: &endpoint,
@@ -199,6 +200,7 @@ async fn xsd(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Res
             .into_response(),
         None => Reply::new(&headers, &state.config, "2.0/am/hostasset.xsd").fail(
             ApiError::new(ResponseCode::NotFound, format!("No schema at /qps/xsd/{path}."))
+                .status(StatusCode::NOT_FOUND)
                 .resolution("Schemas: /qps/xsd/2.0/am/hostasset.xsd, 2.0/am/asset.xsd, 1.0/ca/agentasset.xsd, 3.0/was/webapp.xsd."),
         ),
     }
@@ -223,7 +225,10 @@ fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     );
     (
         StatusCode::INTERNAL_SERVER_ERROR,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/xml"),
+        )],
         response.to_xml("/qps/xsd/2.0/am/hostasset.xsd"),
     )
         .into_response()

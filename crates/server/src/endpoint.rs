@@ -89,7 +89,10 @@ pub fn parse(rest: &str) -> Result<Endpoint, ApiError> {
         // A client that prefixed the full path twice (qualysapi #91).
         return Err(ApiError::new(
             ResponseCode::InvalidApiVersion,
-            format!("API version {version} does not support the call '{}'.", segs[1..].join("/")),
+            format!(
+                "API version {version} does not support the call '{}'.",
+                segs[1..].join("/")
+            ),
         )
         .resolution("Send the path once: /qps/rest/<version>/<operation>/<module>/<object>."));
     }
@@ -139,7 +142,10 @@ mod tests {
         assert_eq!(e.code, ResponseCode::InvalidApiVersion);
         let e = parse("1.0/search/am/hostasset").unwrap_err();
         assert_eq!(e.code, ResponseCode::InvalidApiVersion);
-        assert_eq!(parse("2.0/search/am/nothing").unwrap_err().code, ResponseCode::InvalidUrl);
+        assert_eq!(
+            parse("2.0/search/am/nothing").unwrap_err().code,
+            ResponseCode::InvalidUrl
+        );
         assert_eq!(
             parse("2.0/get/am/hostasset/abc").unwrap_err().code,
             ResponseCode::InvalidRequest

@@ -142,9 +142,7 @@ fn condition<F: SqlTarget>(c: &Condition<F>, sub: i64) -> Expr {
 /// without an OS is "not Windows".
 fn scalar(col: Expr, op: Operator, value: &Value) -> Expr {
     match (op, value) {
-        (Operator::Equals, Value::Time { start, end }) => {
-            col.clone().gte(*start).and(col.lt(*end))
-        }
+        (Operator::Equals, Value::Time { start, end }) => col.clone().gte(*start).and(col.lt(*end)),
         (Operator::NotEquals, Value::Time { start, end }) => col
             .clone()
             .is_null()

@@ -15,9 +15,7 @@ pub use error::StoreError;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
-use openqps_model::{
-    Asset, HostAsset, ScanType, SubscriptionId, Timestamp, User, UserId, WebApp,
-};
+use openqps_model::{Asset, HostAsset, ScanType, SubscriptionId, Timestamp, User, UserId, WebApp};
 use openqps_query::Filter;
 use openqps_query::fields::{AssetField, HostField, WebAppField};
 
@@ -150,8 +148,7 @@ pub trait Store: Send + Sync {
         sub: SubscriptionId,
         filter: &Filter<WebAppField>,
     ) -> Result<u64, StoreError>;
-    async fn get_webapp(&self, sub: SubscriptionId, id: i64)
-    -> Result<Option<WebApp>, StoreError>;
+    async fn get_webapp(&self, sub: SubscriptionId, id: i64) -> Result<Option<WebApp>, StoreError>;
     /// Removes the selected web apps from WAS; with `remove_from_subscription` their assets go
     /// too. Returns the ids removed.
     async fn delete_webapps(

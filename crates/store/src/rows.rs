@@ -2,8 +2,7 @@
 
 use crate::StoreError;
 use openqps_model::{
-    AgentInfo, Asset, AssetType, HostAsset, Module, Timestamp, TrackingMethod, WebApp,
-    WebAppOwner,
+    AgentInfo, Asset, AssetType, HostAsset, Module, Timestamp, TrackingMethod, WebApp, WebAppOwner,
 };
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;

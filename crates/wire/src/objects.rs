@@ -129,7 +129,10 @@ fn agent_info(a: &AgentInfo) -> Node {
     n.opt_time("lastCheckedIn", a.last_checked_in);
     n.opt_text("connectedFrom", &a.connected_from);
     n.push(Node::text("platform", a.platform.clone()));
-    n.push(Node::text("activatedModule", Module::join(&a.activated_modules)));
+    n.push(Node::text(
+        "activatedModule",
+        Module::join(&a.activated_modules),
+    ));
     if let Some(id) = a.configuration_id {
         let mut c = vec![Node::int("id", id)];
         c.opt_text("name", &a.configuration_name);

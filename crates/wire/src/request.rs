@@ -140,12 +140,10 @@ fn decode_preferences(el: &Element) -> Result<Preferences, RequestError> {
         let v = c.text.trim();
         match c.name.as_str() {
             "startFromOffset" => {
-                p.start_from_offset = Some(
-                    v.parse::<u64>()
-                        .ok()
-                        .filter(|n| *n >= 1)
-                        .ok_or_else(|| number_error("startFromOffset", v, "a whole number from 1"))?,
-                )
+                p.start_from_offset =
+                    Some(v.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                        number_error("startFromOffset", v, "a whole number from 1")
+                    })?)
             }
             "startFromId" => {
                 p.start_from_id = Some(
@@ -159,7 +157,11 @@ fn decode_preferences(el: &Element) -> Result<Preferences, RequestError> {
                     .ok()
                     .filter(|n| (1..=MAX_LIMIT).contains(n))
                     .ok_or_else(|| {
-                        number_error("limitResults", v, &format!("a whole number from 1 to {MAX_LIMIT}"))
+                        number_error(
+                            "limitResults",
+                            v,
+                            &format!("a whole number from 1 to {MAX_LIMIT}"),
+                        )
                     })?
             }
             "verbose" => {
@@ -209,14 +211,20 @@ pub fn decode_id_collection(
             .map(|it| {
                 if it.name != item {
                     return Err(bad(
-                        format!("{collection}/{}: expected <{item}>, found <{}>.", op.name, it.name),
+                        format!(
+                            "{collection}/{}: expected <{item}>, found <{}>.",
+                            op.name, it.name
+                        ),
                         format!("List <{item}><id>…</id></{item}> elements."),
                     ));
                 }
                 let id = it.child("id").map(|i| i.text.trim()).unwrap_or_default();
                 id.parse::<i64>().map_err(|_| {
                     bad(
-                        format!("{collection}/{}: <{item}> needs a numeric <id> (got '{id}').", op.name),
+                        format!(
+                            "{collection}/{}: <{item}> needs a numeric <id> (got '{id}').",
+                            op.name
+                        ),
                         format!("Give each <{item}> an <id>."),
                     )
                 })

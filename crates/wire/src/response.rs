@@ -73,7 +73,11 @@ impl ServiceResponse {
         }
     }
 
-    pub fn error(code: ResponseCode, message: impl Into<String>, resolution: Option<String>) -> Self {
+    pub fn error(
+        code: ResponseCode,
+        message: impl Into<String>,
+        resolution: Option<String>,
+    ) -> Self {
         ServiceResponse {
             code,
             error: Some(ErrorDetails {
@@ -162,7 +166,13 @@ mod tests {
     fn json_data_is_an_array_of_single_key_objects() {
         let mut r = ServiceResponse::success(vec![Node::Elem(
             "HostAsset",
-            vec![Node::int("id", 7), Node::list("tags", vec![Node::Elem("TagSimple", vec![Node::int("id", 1)])])],
+            vec![
+                Node::int("id", 7),
+                Node::list(
+                    "tags",
+                    vec![Node::Elem("TagSimple", vec![Node::int("id", 1)])],
+                ),
+            ],
         )]);
         r.has_more_records = Some(false);
         assert_eq!(

@@ -49,9 +49,9 @@ pub fn parse_xml(body: &[u8]) -> Result<Element, SyntaxError> {
     let mut root: Option<Element> = None;
     loop {
         let pos = reader.buffer_position();
-        let event = reader
-            .read_event()
-            .map_err(|e| SyntaxError(format!("The XML is not well formed near byte {pos}: {e}.")))?;
+        let event = reader.read_event().map_err(|e| {
+            SyntaxError(format!("The XML is not well formed near byte {pos}: {e}."))
+        })?;
         match event {
             Event::Start(start) | Event::Empty(start) if root.is_some() => {
                 let _ = start;
@@ -137,7 +137,9 @@ fn push_text(stack: &mut [Element], text: &str) -> Result<(), SyntaxError> {
             Ok(())
         }
         None if text.trim().is_empty() => Ok(()),
-        None => Err(SyntaxError("The body has text outside any XML element.".into())),
+        None => Err(SyntaxError(
+            "The body has text outside any XML element.".into(),
+        )),
     }
 }
 

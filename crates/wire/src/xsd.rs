@@ -6,6 +6,7 @@
 pub const SCHEMAS: &[(&str, &str)] = &[
     ("2.0/am/hostasset.xsd", include_str!("xsd/hostasset.xsd")),
     ("2.0/am/asset.xsd", include_str!("xsd/asset.xsd")),
+    ("2.0/am/tag.xsd", include_str!("xsd/tag.xsd")),
     ("1.0/ca/agentasset.xsd", include_str!("xsd/agentasset.xsd")),
     ("3.0/was/webapp.xsd", include_str!("xsd/webapp.xsd")),
 ];

@@ -27,13 +27,12 @@ pub async fn host_asset(state: &AppState, call: Call<'_>) -> Result<ServiceRespo
         }
         "get" => {
             let id = call.id()?;
-            let host = store
-                .get_host_asset(sub, id)
-                .await?
-                .ok_or(openqps_store::StoreError::NotFound {
+            let host = store.get_host_asset(sub, id).await?.ok_or(
+                openqps_store::StoreError::NotFound {
                     object: "HostAsset",
                     id,
-                })?;
+                },
+            )?;
             Ok(one(objects::host_asset(&host)))
         }
         "update" => {
@@ -65,10 +64,14 @@ pub async fn asset(state: &AppState, call: Call<'_>) -> Result<ServiceResponse, 
         }
         "get" => {
             let id = call.id()?;
-            let asset = store
-                .get_asset(sub, id)
-                .await?
-                .ok_or(openqps_store::StoreError::NotFound { object: "Asset", id })?;
+            let asset =
+                store
+                    .get_asset(sub, id)
+                    .await?
+                    .ok_or(openqps_store::StoreError::NotFound {
+                        object: "Asset",
+                        id,
+                    })?;
             Ok(one(objects::asset(&asset)))
         }
         op => Err(ApiError::not_supported(op, "Asset")),
@@ -76,14 +79,19 @@ pub async fn asset(state: &AppState, call: Call<'_>) -> Result<ServiceResponse, 
 }
 
 pub(super) fn ids_response(object: &'static str, ids: &[i64]) -> ServiceResponse {
-    ServiceResponse::success(ids.iter().map(|id| objects::id_only(object, *id)).collect::<Vec<Node>>())
+    ServiceResponse::success(
+        ids.iter()
+            .map(|id| objects::id_only(object, *id))
+            .collect::<Vec<Node>>(),
+    )
 }
 
 /// The fields of a HostAsset update body that this server can change.
 fn host_change(data: Option<&Element>) -> Result<HostAssetChange, ApiError> {
     let data = data.ok_or_else(|| {
-        ApiError::invalid("update needs <data><HostAsset>…</HostAsset></data>.")
-            .resolution("Say what to change, e.g. <tags><add><TagSimple><id>1</id></TagSimple></add></tags>.")
+        ApiError::invalid("update needs <data><HostAsset>…</HostAsset></data>.").resolution(
+            "Say what to change, e.g. <tags><add><TagSimple><id>1</id></TagSimple></add></tags>.",
+        )
     })?;
     let mut change = HostAssetChange::default();
     for el in &data.children {
@@ -129,7 +137,9 @@ fn host_change(data: Option<&Element>) -> Result<HostAssetChange, ApiError> {
                 return Err(ApiError::invalid(format!(
                     "HostAsset element <{other}> cannot be updated by this server."
                 ))
-                .resolution("See docs/compatibility.md for the HostAsset fields openqps updates."));
+                .resolution(
+                    "See docs/compatibility.md for the HostAsset fields openqps updates.",
+                ));
             }
         }
     }

@@ -10,7 +10,10 @@ use openqps_wire::{ServiceResponse, objects};
 
 pub async fn agent_asset(state: &AppState, call: Call<'_>) -> Result<ServiceResponse, ApiError> {
     if call.endpoint.operation != "ods" {
-        return Err(ApiError::not_supported(&call.endpoint.operation, "AgentAsset"));
+        return Err(ApiError::not_supported(
+            &call.endpoint.operation,
+            "AgentAsset",
+        ));
     }
     let scan = scan_type(call.param("scan"))?;
     let override_config_cpu = match call.param("overrideConfigCpu").map(str::trim) {
@@ -18,10 +21,10 @@ pub async fn agent_asset(state: &AppState, call: Call<'_>) -> Result<ServiceResp
         Some(v) if v.eq_ignore_ascii_case("true") => true,
         Some(v) if v.eq_ignore_ascii_case("false") => false,
         Some(v) => {
-            return Err(ApiError::invalid(format!(
-                "Invalid value for overrideConfigCpu ({v})."
-            ))
-            .resolution("Values expected: true, false."));
+            return Err(
+                ApiError::invalid(format!("Invalid value for overrideConfigCpu ({v})."))
+                    .resolution("Values expected: true, false."),
+            );
         }
     };
     let target = call.selector(HOSTASSET)?;
@@ -46,8 +49,9 @@ fn scan_type(value: Option<&str>) -> Result<ScanType, ApiError> {
         )
     };
     match value.map(str::trim) {
-        None | Some("") => Err(ApiError::invalid("The parameter 'scan' is mandatory.")
-            .resolution(expected())),
+        None | Some("") => {
+            Err(ApiError::invalid("The parameter 'scan' is mandatory.").resolution(expected()))
+        }
         Some(v) => ScanType::parse(v).ok_or_else(|| {
             ApiError::invalid(format!("Invalid value for parameter 'scan' ({v})."))
                 .resolution(expected())

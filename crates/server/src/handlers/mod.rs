@@ -101,7 +101,11 @@ pub async fn dispatch(state: &AppState, call: Call<'_>) -> Result<ServiceRespons
 
 /// A search answer: `count` of this page, `hasMoreRecords`, and `lastId` when more follow.
 /// Zero results carry only `count` 0, as recorded Qualys traffic does.
-fn page_response<T>(page: Page<T>, id: impl Fn(&T) -> i64, node: impl Fn(&T) -> Node) -> ServiceResponse {
+fn page_response<T>(
+    page: Page<T>,
+    id: impl Fn(&T) -> i64,
+    node: impl Fn(&T) -> Node,
+) -> ServiceResponse {
     let last_id = page.items.last().map(&id);
     let mut r = ServiceResponse::success(page.items.iter().map(node).collect());
     if r.data.is_some() {

@@ -29,10 +29,14 @@ pub async fn webapp(state: &AppState, call: Call<'_>) -> Result<ServiceResponse,
         }
         "get" => {
             let id = call.id()?;
-            let app = store
-                .get_webapp(sub, id)
-                .await?
-                .ok_or(openqps_store::StoreError::NotFound { object: "WebApp", id })?;
+            let app =
+                store
+                    .get_webapp(sub, id)
+                    .await?
+                    .ok_or(openqps_store::StoreError::NotFound {
+                        object: "WebApp",
+                        id,
+                    })?;
             Ok(one(objects::webapp(&app)))
         }
         "delete" => {
@@ -40,8 +44,10 @@ pub async fn webapp(state: &AppState, call: Call<'_>) -> Result<ServiceResponse,
                 None | Some("") => false,
                 Some(a) if a.eq_ignore_ascii_case("removeFromSubscription") => true,
                 Some(a) => {
-                    return Err(ApiError::invalid(format!("Invalid value for parameter 'action' ({a}).")) 
-                        .resolution("Values expected: removeFromSubscription."));
+                    return Err(ApiError::invalid(format!(
+                        "Invalid value for parameter 'action' ({a})."
+                    ))
+                    .resolution("Values expected: removeFromSubscription."));
                 }
             };
             let target = call.selector(WEBAPP)?;

@@ -92,13 +92,15 @@ async fn host(
         .await?;
     }
     for (i, s) in h.software.iter().enumerate() {
-        sqlx::query("INSERT INTO host_software (asset_id, ord, name, version) VALUES ($1, $2, $3, $4)")
-            .bind(h.id)
-            .bind(i as i64)
-            .bind(&s.name)
-            .bind(&s.version)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO host_software (asset_id, ord, name, version) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(h.id)
+        .bind(i as i64)
+        .bind(&s.name)
+        .bind(&s.version)
+        .execute(&mut *conn)
+        .await?;
     }
     for (i, v) in h.vulns.iter().enumerate() {
         sqlx::query(
@@ -115,13 +117,15 @@ async fn host(
         .await?;
     }
     for (i, p) in h.processors.iter().enumerate() {
-        sqlx::query("INSERT INTO host_processor (asset_id, ord, name, speed) VALUES ($1, $2, $3, $4)")
-            .bind(h.id)
-            .bind(i as i64)
-            .bind(&p.name)
-            .bind(p.speed)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO host_processor (asset_id, ord, name, speed) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(h.id)
+        .bind(i as i64)
+        .bind(&p.name)
+        .bind(p.speed)
+        .execute(&mut *conn)
+        .await?;
     }
     for (i, n) in h.network_interfaces.iter().enumerate() {
         sqlx::query(
@@ -169,11 +173,13 @@ async fn tags(
     tag_ids: impl Iterator<Item = i64>,
 ) -> Result<(), StoreError> {
     for t in tag_ids {
-        sqlx::query("INSERT INTO asset_tag (tag_id, asset_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(t)
-            .bind(asset)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO asset_tag (tag_id, asset_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(t)
+        .bind(asset)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }

@@ -13,7 +13,9 @@ use async_trait::async_trait;
 use openqps_model::{Asset, HostAsset, SubscriptionId, Timestamp, User, UserId, WebApp};
 use openqps_query::Filter;
 use openqps_query::fields::{AssetField, HostField, WebAppField};
-use sea_query::{Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement, SqliteQueryBuilder};
+use sea_query::{
+    Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement, SqliteQueryBuilder,
+};
 use sea_query_sqlx::SqlxBinder;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -162,11 +164,7 @@ async fn count<F: SqlTarget>(
     filter_sql::apply(&mut base, filter, sub.0);
     base.expr(Func::count(Expr::col(("a", "id"))));
     let rows = fetch(conn, &base).await?;
-    let n: i64 = rows
-        .first()
-        .map(|r| r.try_get(0))
-        .transpose()?
-        .unwrap_or(0);
+    let n: i64 = rows.first().map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
     Ok(n as u64)
 }
 
@@ -220,10 +218,7 @@ async fn load_assets(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<Ass
     Ok(assets)
 }
 
-async fn load_webapps(
-    conn: &mut SqliteConnection,
-    ids: &[i64],
-) -> Result<Vec<WebApp>, StoreError> {
+async fn load_webapps(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<WebApp>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -443,11 +438,7 @@ impl Store for SqliteStore {
         count(&mut conn, webapps_query(sub), filter, sub).await
     }
 
-    async fn get_webapp(
-        &self,
-        sub: SubscriptionId,
-        id: i64,
-    ) -> Result<Option<WebApp>, StoreError> {
+    async fn get_webapp(&self, sub: SubscriptionId, id: i64) -> Result<Option<WebApp>, StoreError> {
         let mut tx = self.reader.begin().await?;
         let mut q = webapps_query(sub);
         q.and_where(Expr::col(("a", "id")).eq(id));

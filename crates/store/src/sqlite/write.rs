@@ -42,7 +42,13 @@ pub(crate) async fn update_hosts(
         return Ok(());
     }
     let tags = &change.tags;
-    let wanted: Vec<i64> = tags.set.iter().flatten().chain(&tags.add).copied().collect();
+    let wanted: Vec<i64> = tags
+        .set
+        .iter()
+        .flatten()
+        .chain(&tags.add)
+        .copied()
+        .collect();
     check_tags_exist(conn, sub, &wanted).await?;
     for chunk in ids.chunks(CHUNK) {
         if let Some(set) = &tags.set {
@@ -113,7 +119,11 @@ async fn insert_tags(
     let mut ins = Query::insert();
     ins.into_table("asset_tag")
         .columns(["tag_id", "asset_id"])
-        .on_conflict(OnConflict::columns(["tag_id", "asset_id"]).do_nothing().to_owned());
+        .on_conflict(
+            OnConflict::columns(["tag_id", "asset_id"])
+                .do_nothing()
+                .to_owned(),
+        );
     for a in assets {
         for t in tags {
             ins.values_panic([(*t).into(), (*a).into()]);
