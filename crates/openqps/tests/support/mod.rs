@@ -32,6 +32,11 @@ impl Server {
             NEXT.fetch_add(1, Ordering::SeqCst)
         ));
         let _ = std::fs::remove_dir_all(&data_dir);
+        Server::start_in(data_dir, extra)
+    }
+
+    /// Starts on an existing data folder (a restart).
+    pub fn start_in(data_dir: PathBuf, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_openqps"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&data_dir)
@@ -116,11 +121,22 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Kills the process at once (SIGKILL, no shutdown) and hands back its data folder.
+    pub fn crash(mut self) -> PathBuf {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::take(&mut self.data_dir)
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if !self.data_dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
     }
 }
 
@@ -230,7 +246,7 @@ pub fn fingerprint(db: &Path) -> String {
                 .collect();
             let list = cols.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
             let sql = format!(
-                "SELECT json_group_array(j) FROM (SELECT json_array({list}) AS j FROM \"{t}\" ORDER BY {list})"
+                "SELECT json_group_array(json(j)) FROM (SELECT json_array({list}) AS j FROM \"{t}\" ORDER BY {list})"
             );
             let rows: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .fetch_one(&pool)

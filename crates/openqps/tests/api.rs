@@ -1,0 +1,234 @@
+//! End-to-end behaviour that a single request/answer pair cannot show: authentication, limits,
+//! paging through everything, what deletes leave behind, persisted scan jobs, crash safety.
+
+mod support;
+
+use support::{PASSWORD, Server};
+
+const SEARCH: &str = "/qps/rest/2.0/search/am/hostasset";
+
+#[test]
+fn missing_or_wrong_credentials_get_the_recorded_envelope() {
+    let s = Server::start_demo();
+    for auth in [None, Some(("admin", "wrong")), Some(("nobody", PASSWORD))] {
+        let r = s.call_as(auth, "POST", SEARCH, &[], "<ServiceRequest/>");
+        assert_eq!(r.status, 200, "{auth:?}");
+        assert_eq!(r.code(), "INVALID_CREDENTIALS", "{auth:?}");
+        assert_eq!(
+            r.tag("errorMessage").as_deref(),
+            Some("Authentication failed")
+        );
+        assert!(r.tag("data").is_none());
+        r.assert_valid_xml();
+    }
+    // The right password works, and a cached success does not let a wrong one through.
+    assert_eq!(s.post_xml(SEARCH, "<ServiceRequest/>").code(), "SUCCESS");
+    let r = s.call_as(Some(("admin", "wrong")), "POST", SEARCH, &[], "");
+    assert_eq!(r.code(), "INVALID_CREDENTIALS");
+}
+
+#[test]
+fn a_body_over_the_limit_is_refused_with_413_and_writes_nothing() {
+    let s = Server::start(&["--demo", "--body-limit", "4096"]);
+    let before = s.fingerprint();
+    let ids = (0..2000)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let body = format!(
+        "<ServiceRequest><filters><Criteria field=\"id\" operator=\"IN\">{ids}</Criteria></filters>\
+         <data><HostAsset><tags><add><TagSimple><id>87832867</id></TagSimple></add></tags></HostAsset></data></ServiceRequest>"
+    );
+    let r = s.post_xml("/qps/rest/2.0/update/am/hostasset", &body);
+    assert_eq!(r.status, 413);
+    assert_eq!(r.code(), "INVALID_REQUEST");
+    assert!(
+        r.tag("errorMessage")
+            .unwrap()
+            .contains("larger than 4096 bytes")
+    );
+    r.assert_valid_xml();
+    assert_eq!(before, s.fingerprint());
+}
+
+fn all_ids_by_offset(s: &Server, limit: u32) -> Vec<i64> {
+    let mut ids = Vec::new();
+    let mut offset = 1;
+    loop {
+        let r = s.post_xml(
+            SEARCH,
+            &format!("<ServiceRequest><preferences><startFromOffset>{offset}</startFromOffset><limitResults>{limit}</limitResults></preferences></ServiceRequest>"),
+        );
+        r.assert_valid_xml();
+        let page = r.ids("HostAsset");
+        assert_eq!(r.tag("count").unwrap(), page.len().to_string());
+        ids.extend(&page);
+        if r.tag("hasMoreRecords").as_deref() != Some("true") {
+            assert!(r.tag("lastId").is_none());
+            return ids;
+        }
+        assert_eq!(r.tag("lastId").unwrap(), page.last().unwrap().to_string());
+        offset += limit;
+    }
+}
+
+fn all_ids_by_last_id(s: &Server, limit: u32) -> Vec<i64> {
+    let mut ids = Vec::new();
+    let mut last = 0;
+    loop {
+        let r = s.post_xml(
+            SEARCH,
+            &format!("<ServiceRequest><filters><Criteria field=\"id\" operator=\"GREATER\">{last}</Criteria></filters><preferences><limitResults>{limit}</limitResults></preferences></ServiceRequest>"),
+        );
+        let page = r.ids("HostAsset");
+        ids.extend(&page);
+        match r.tag("lastId") {
+            Some(l) => last = l.parse().unwrap(),
+            None => return ids,
+        }
+    }
+}
+
+#[test]
+fn paging_returns_every_host_exactly_once_in_id_order() {
+    let s = Server::start_demo();
+    let total: usize = s
+        .post_xml("/qps/rest/2.0/count/am/hostasset", "")
+        .tag("count")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(total >= 200);
+    for ids in [all_ids_by_offset(&s, 7), all_ids_by_last_id(&s, 13)] {
+        assert_eq!(ids.len(), total);
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "ascending, no repeats");
+    }
+}
+
+#[test]
+fn startfromid_starts_at_that_id() {
+    let s = Server::start_demo();
+    let r = s.post_xml(
+        SEARCH,
+        "<ServiceRequest><preferences><startFromId>19059400</startFromId><limitResults>3</limitResults></preferences></ServiceRequest>",
+    );
+    assert_eq!(r.ids("HostAsset"), vec![19059400, 19059401, 19059402]);
+}
+
+#[test]
+fn a_plain_was_delete_keeps_the_asset_and_remove_from_subscription_does_not() {
+    let s = Server::start_demo();
+    let r = s.post_xml("/qps/rest/3.0/delete/was/webapp/28297440", "");
+    assert_eq!(
+        (r.code(), r.ids("WebApp")),
+        ("SUCCESS".into(), vec![28297440])
+    );
+    assert_eq!(
+        s.call("GET", "/qps/rest/3.0/get/was/webapp/28297440", &[], "")
+            .code(),
+        "NOT_FOUND"
+    );
+    let asset = s.call("GET", "/qps/rest/2.0/get/am/asset/28297440", &[], "");
+    assert_eq!(asset.code(), "SUCCESS");
+    assert_eq!(asset.tag("type").as_deref(), Some("WEBAPP"));
+
+    let r = s.post_xml(
+        "/qps/rest/3.0/delete/was/webapp/28297441?action=removeFromSubscription",
+        "",
+    );
+    assert_eq!(r.ids("WebApp"), vec![28297441]);
+    assert_eq!(
+        s.call("GET", "/qps/rest/2.0/get/am/asset/28297441", &[], "")
+            .code(),
+        "NOT_FOUND"
+    );
+    // Deleting again finds nothing to delete.
+    let again = s.post_xml("/qps/rest/3.0/delete/was/webapp/28297441", "");
+    assert_eq!(again.code(), "NOT_FOUND");
+    let count = s.call("GET", "/qps/rest/3.0/count/was/webapp", &[], "");
+    assert_eq!(count.tag("count").as_deref(), Some("28"));
+}
+
+#[test]
+fn every_accepted_scan_is_a_persisted_queued_job() {
+    let s = Server::start_demo();
+    let r = s.post_xml(
+        "/qps/rest/1.0/ods/ca/agentasset?scan=SWCA_SCAN&overrideConfigCpu=true",
+        "<ServiceRequest><filters><Criteria field=\"tagName\" operator=\"EQUALS\">Cloud Agent</Criteria></filters></ServiceRequest>",
+    );
+    assert_eq!(
+        r.tag("assetIds").as_deref(),
+        Some("[19059333, 19059411, 19059501]")
+    );
+    let jobs = s.fingerprint();
+    let line = jobs.lines().find(|l| l.starts_with("scan_job:")).unwrap();
+    for id in [19059333, 19059411, 19059501] {
+        // id, subscription, asset, scan type, overrideConfigCpu, requested by (admin = 1), at, state
+        assert!(
+            line.contains(&format!(",1,{id},\"SWCA_Scan\",1,1,")),
+            "job for {id} in {line}"
+        );
+    }
+    assert_eq!(line.matches("\"QUEUED\"").count(), 3);
+}
+
+#[test]
+fn an_acknowledged_write_survives_a_crash() {
+    let s = Server::start_demo();
+    let r = s.post_xml(
+        "/qps/rest/2.0/update/am/hostasset/19059383",
+        "<ServiceRequest><data><HostAsset><tags><add><TagSimple><id>87832867</id></TagSimple></add></tags></HostAsset></data></ServiceRequest>",
+    );
+    assert_eq!(r.code(), "SUCCESS");
+    let dir = s.crash();
+    let s = Server::start_in(dir, &[]);
+    let r = s.post_xml(
+        SEARCH,
+        "<ServiceRequest><filters><Criteria field=\"tagId\" operator=\"EQUALS\">87832867</Criteria></filters></ServiceRequest>",
+    );
+    assert_eq!(r.ids("HostAsset"), vec![19059383]);
+}
+
+#[test]
+fn demo_data_loads_only_into_an_empty_subscription() {
+    let s = Server::start_demo();
+    let dir = s.crash();
+    let s = Server::start_in(dir, &["--demo"]);
+    let count = s.post_xml("/qps/rest/2.0/count/am/hostasset", "");
+    assert_eq!(count.tag("count").as_deref(), Some("250"));
+}
+
+#[test]
+fn xsds_are_served_for_every_schema_location() {
+    let s = Server::start_demo();
+    for path in [
+        "2.0/am/hostasset.xsd",
+        "2.0/am/asset.xsd",
+        "2.0/am/tag.xsd",
+        "1.0/ca/agentasset.xsd",
+        "3.0/was/webapp.xsd",
+    ] {
+        let r = s.call_as(None, "GET", &format!("/qps/xsd/{path}"), &[], "");
+        assert_eq!(r.status, 200, "{path}");
+        assert!(r.body.contains("<xs:schema"), "{path}");
+    }
+    let r = s.call_as(None, "GET", "/qps/xsd/2.0/am/nothing.xsd", &[], "");
+    assert_eq!((r.status, r.code()), (404, "NOT_FOUND".to_string()));
+}
+
+#[test]
+fn json_and_xml_requests_find_the_same_hosts() {
+    let s = Server::start_demo();
+    let xml = s.post_xml(
+        SEARCH,
+        "<ServiceRequest><filters><Criteria field=\"os\" operator=\"CONTAINS\">windows</Criteria><Criteria field=\"port\" operator=\"EQUALS\">3389</Criteria></filters><preferences><limitResults>1000</limitResults></preferences></ServiceRequest>",
+    );
+    let json = s.call(
+        "POST",
+        SEARCH,
+        &[("Content-Type", "application/json")],
+        r#"{"ServiceRequest":{"filters":{"Criteria":[{"field":"os","operator":"CONTAINS","value":"windows"},{"field":"port","operator":"EQUALS","value":3389}]},"preferences":{"limitResults":"1000"}}}"#,
+    );
+    assert!(!xml.ids("HostAsset").is_empty());
+    assert_eq!(xml.ids("HostAsset"), json.ids("HostAsset"));
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test of openqps: formatting, lints, unit tests and the end-to-end suite against the
+# real binary. Installs what the tests need when it is missing (xmllint, from libxml2-utils).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
+if ((${#need_apt[@]})); then
+  if command -v apt-get >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    echo "Installing ${need_apt[*]} ..."
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "Please install ${need_apt[*]} (xmllint); the XSD checks need it." >&2
+    exit 1
+  fi
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
