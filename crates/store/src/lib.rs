@@ -83,6 +83,14 @@ pub trait Store: Send + Sync {
         admin_password_hash: &str,
         at: Timestamp,
     ) -> Result<Option<SubscriptionId>, StoreError>;
+    /// A new subscription with its first user; returns the subscription.
+    async fn create_subscription(
+        &self,
+        name: &str,
+        username: &str,
+        password_hash: &str,
+        at: Timestamp,
+    ) -> Result<SubscriptionId, StoreError>;
     /// The subscription of the first user, where demo data goes.
     async fn default_subscription(&self) -> Result<Option<SubscriptionId>, StoreError>;
     async fn find_user(&self, username: &str) -> Result<Option<User>, StoreError>;

@@ -54,6 +54,29 @@ impl SqliteStore {
             .await?;
         Ok(SqliteStore { reader, writer })
     }
+
+    /// `EXPLAIN QUERY PLAN` of the page query a host search runs: how tests check that criteria
+    /// use indexes.
+    pub async fn explain_host_search(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<HostField>,
+    ) -> Result<String, StoreError> {
+        let mut q = hosts_query(sub);
+        filter_sql::apply(&mut q, filter, sub.0);
+        q.column(("a", "id"))
+            .order_by(("a", "id"), Order::Asc)
+            .limit(101);
+        let (sql, values) = q.build_sqlx(SqliteQueryBuilder);
+        let rows = sqlx::query_with(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")), values)
+            .fetch_all(&self.reader)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get::<String, _>(3))
+            .collect::<Result<Vec<_>, _>>()?
+            .join("\n"))
+    }
 }
 
 /// The one place dynamic SQL is executed: every statement comes from sea-query with bound values.
@@ -283,6 +306,33 @@ impl Store for SqliteStore {
         .await?;
         tx.commit().await?;
         Ok(Some(SubscriptionId(sub)))
+    }
+
+    async fn create_subscription(
+        &self,
+        name: &str,
+        username: &str,
+        password_hash: &str,
+        at: Timestamp,
+    ) -> Result<SubscriptionId, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let sub: i64 = sqlx::query_scalar(
+            "INSERT INTO subscription (name, created) VALUES ($1, $2) RETURNING id",
+        )
+        .bind(name)
+        .bind(at.as_second())
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO app_user (subscription_id, username, password_hash) VALUES ($1, $2, $3)",
+        )
+        .bind(sub)
+        .bind(username)
+        .bind(password_hash)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(SubscriptionId(sub))
     }
 
     async fn default_subscription(&self) -> Result<Option<SubscriptionId>, StoreError> {
