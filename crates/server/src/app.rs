@@ -201,7 +201,7 @@ async fn xsd(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Res
         None => Reply::new(&headers, &state.config, "2.0/am/hostasset.xsd").fail(
             ApiError::new(ResponseCode::NotFound, format!("No schema at /qps/xsd/{path}."))
                 .status(StatusCode::NOT_FOUND)
-                .resolution("Schemas: /qps/xsd/2.0/am/hostasset.xsd, 2.0/am/asset.xsd, 1.0/ca/agentasset.xsd, 3.0/was/webapp.xsd."),
+                .resolution("Schemas: /qps/xsd/2.0/am/hostasset.xsd, 2.0/am/asset.xsd, 2.0/am/tag.xsd, 1.0/ca/agentasset.xsd, 3.0/was/webapp.xsd."),
         ),
     }
 }
