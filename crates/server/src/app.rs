@@ -52,7 +52,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/qps/rest/{*rest}", axum::routing::any(qps))
-        .route("/qps/xsd/{*path}", axum::routing::get(xsd))
+        .route("/qps/xsd/{*path}", axum::routing::any(xsd))
         .fallback(not_qps)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
         .layer(tower_http::trace::TraceLayer::new_for_http())
