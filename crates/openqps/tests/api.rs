@@ -232,3 +232,48 @@ fn json_and_xml_requests_find_the_same_hosts() {
     assert!(!xml.ids("HostAsset").is_empty());
     assert_eq!(xml.ids("HostAsset"), json.ids("HostAsset"));
 }
+
+#[test]
+fn oversized_criteria_are_refused_cleanly_and_the_server_stays_up() {
+    let s = Server::start_demo();
+    let many = "<Criteria field=\"name\" operator=\"CONTAINS\">x</Criteria>".repeat(1000);
+    let long_in = (1..=40_000)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let long_text = "y".repeat(60_000);
+    let bodies = [
+        format!("<ServiceRequest><filters>{many}</filters></ServiceRequest>"),
+        format!(
+            "<ServiceRequest><filters><Criteria field=\"id\" operator=\"IN\">{long_in}</Criteria></filters></ServiceRequest>"
+        ),
+        format!(
+            "<ServiceRequest><filters><Criteria field=\"name\" operator=\"CONTAINS\">{long_text}</Criteria></filters></ServiceRequest>"
+        ),
+    ];
+    for body in &bodies {
+        let r = s.post_xml(SEARCH, body);
+        assert_eq!(
+            (r.status, r.code()),
+            (200, "INVALID_REQUEST".to_string()),
+            "{}",
+            r.body
+        );
+        r.assert_valid_xml();
+    }
+    // 10,000 ids in one IN list is the documented maximum and works.
+    let ids = (19059300..19069300)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let r = s.post_xml(
+        "/qps/rest/2.0/count/am/hostasset",
+        &format!("<ServiceRequest><filters><Criteria field=\"id\" operator=\"IN\">{ids}</Criteria></filters></ServiceRequest>"),
+    );
+    assert_eq!(r.tag("count").as_deref(), Some("250"));
+    let r = s.post_xml(
+        "/qps/rest/1.0/ods/ca/agentasset/19059333?scan=SWCA_SCAN&scan=FOO",
+        "",
+    );
+    assert_eq!(r.code(), "INVALID_REQUEST");
+}

@@ -2,9 +2,22 @@
 
 use crate::{Condition, FieldDef, FieldType, Filter, Operator, RawCriterion, Value};
 
+/// At most this many criteria in one request: real clients send a handful, and a bound keeps
+/// every query small enough to plan and run.
+pub const MAX_CRITERIA: usize = 100;
+/// At most this many values in the `IN` lists of one request (clients batch ids by 1000); it keeps statements
+/// under the databases' bound-parameter limits.
+pub const MAX_IN_VALUES: usize = 10_000;
+/// At most this many characters in one criteria value.
+pub const MAX_VALUE_CHARS: usize = 4_096;
+
 /// Why a set of criteria was refused. Each renders the message and resolution a client sees.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CriteriaError {
+    #[error("Criteria: {count} criteria in one request; at most {MAX_CRITERIA} are accepted.")]
+    TooMany { count: usize },
+    #[error("Criteria: the value for criteria '{field}' is too long ({detail}).")]
+    TooLong { field: String, detail: String },
     #[error("Criteria: '{field}' is not a searchable field of {object}.")]
     UnknownField {
         object: &'static str,
@@ -29,6 +42,12 @@ impl CriteriaError {
     /// What the client can do about it (`errorResolution`).
     pub fn resolution(&self) -> String {
         match self {
+            CriteriaError::TooMany { .. } => {
+                "Combine values with IN, or split the request.".to_string()
+            }
+            CriteriaError::TooLong { .. } => format!(
+                "Send at most {MAX_VALUE_CHARS} characters per value and {MAX_IN_VALUES} values per IN list; split larger requests."
+            ),
             CriteriaError::UnknownField { known, .. } => {
                 format!("Use one of these fields: {}.", known.join(", "))
             }
@@ -61,7 +80,11 @@ pub fn compile<F: Copy>(
     registry: &[FieldDef<F>],
     raw: &[RawCriterion],
 ) -> Result<Filter<F>, CriteriaError> {
+    if raw.len() > MAX_CRITERIA {
+        return Err(CriteriaError::TooMany { count: raw.len() });
+    }
     let mut conditions = Vec::with_capacity(raw.len());
+    let mut in_values = 0;
     for c in raw {
         let field_name = c.field.trim();
         let def = registry
@@ -80,6 +103,23 @@ pub fn compile<F: Copy>(
                 allowed: def.operators,
             })?;
         let text = normalize(&c.value);
+        let chars = text.chars().count();
+        let values = text.split(',').count();
+        if chars > MAX_VALUE_CHARS && !(op == Operator::In && values <= MAX_IN_VALUES) {
+            return Err(CriteriaError::TooLong {
+                field: def.name.to_string(),
+                detail: format!("{chars} characters"),
+            });
+        }
+        if op == Operator::In {
+            in_values += values;
+        }
+        if op == Operator::In && in_values > MAX_IN_VALUES {
+            return Err(CriteriaError::TooLong {
+                field: def.name.to_string(),
+                detail: format!("{values} values in IN"),
+            });
+        }
         let value = typed_value(def.ty, op, &text).ok_or_else(|| CriteriaError::BadValue {
             field: def.name.to_string(),
             value: text.clone(),

@@ -10,7 +10,7 @@ mod dates;
 pub mod eval;
 pub mod fields;
 
-pub use compile::{CriteriaError, compile};
+pub use compile::{CriteriaError, MAX_CRITERIA, MAX_IN_VALUES, MAX_VALUE_CHARS, compile};
 pub use dates::{parse_instant, parse_time_range};
 
 /// A criterion as it arrived, before any checking.

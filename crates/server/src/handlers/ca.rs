@@ -15,6 +15,22 @@ pub async fn agent_asset(state: &AppState, call: Call<'_>) -> Result<ServiceResp
             "AgentAsset",
         ));
     }
+    for name in ["scan", "overrideConfigCpu"] {
+        if call
+            .params
+            .iter()
+            .filter(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+            .count()
+            > 1
+        {
+            return Err(ApiError::invalid(format!(
+                "The parameter '{name}' is given more than once."
+            ))
+            .resolution(format!(
+                "Give '{name}' once; launch one scan type per request."
+            )));
+        }
+    }
     let scan = scan_type(call.param("scan"))?;
     let override_config_cpu = match call.param("overrideConfigCpu").map(str::trim) {
         None | Some("") => false,
