@@ -178,6 +178,22 @@ pub(crate) async fn matching_ids<F: SqlTarget>(
         .collect::<Result<Vec<_>, _>>()?)
 }
 
+/// `[id]` when `base` holds a record with this id, else `[]`.
+pub(crate) async fn existing_id(
+    conn: &mut SqliteConnection,
+    mut base: SelectStatement,
+    id: i64,
+) -> Result<Vec<i64>, StoreError> {
+    base.column(("a", "id"))
+        .and_where(Expr::col(("a", "id")).eq(id))
+        .limit(1);
+    fetch(conn, &base)
+        .await?
+        .iter()
+        .map(|r| Ok(r.try_get::<i64, _>(0)?))
+        .collect()
+}
+
 async fn count<F: SqlTarget>(
     conn: &mut SqliteConnection,
     mut base: SelectStatement,
@@ -406,9 +422,7 @@ impl Store for SqliteStore {
         id: i64,
     ) -> Result<Option<HostAsset>, StoreError> {
         let mut tx = self.reader.begin().await?;
-        let mut q = hosts_query(sub);
-        q.and_where(Expr::col(("a", "id")).eq(id));
-        let ids = matching_ids(&mut tx, q, &Filter::<HostField>::all(), sub).await?;
+        let ids = existing_id(&mut tx, hosts_query(sub), id).await?;
         Ok(load_hosts(&mut tx, &ids).await?.pop())
     }
 
@@ -449,9 +463,7 @@ impl Store for SqliteStore {
 
     async fn get_asset(&self, sub: SubscriptionId, id: i64) -> Result<Option<Asset>, StoreError> {
         let mut tx = self.reader.begin().await?;
-        let mut q = all_assets_query(sub);
-        q.and_where(Expr::col(("a", "id")).eq(id));
-        let ids = matching_ids(&mut tx, q, &Filter::<AssetField>::all(), sub).await?;
+        let ids = existing_id(&mut tx, all_assets_query(sub), id).await?;
         Ok(load_assets(&mut tx, &ids).await?.pop())
     }
 
@@ -490,9 +502,7 @@ impl Store for SqliteStore {
 
     async fn get_webapp(&self, sub: SubscriptionId, id: i64) -> Result<Option<WebApp>, StoreError> {
         let mut tx = self.reader.begin().await?;
-        let mut q = webapps_query(sub);
-        q.and_where(Expr::col(("a", "id")).eq(id));
-        let ids = matching_ids(&mut tx, q, &Filter::<WebAppField>::all(), sub).await?;
+        let ids = existing_id(&mut tx, webapps_query(sub), id).await?;
         Ok(load_webapps(&mut tx, &ids).await?.pop())
     }
 

@@ -1,6 +1,6 @@
 //! Writes. Each function runs inside the caller's transaction.
 
-use super::{execute, fetch, matching_ids};
+use super::{execute, existing_id, fetch, matching_ids};
 use crate::filter_sql::SqlTarget;
 use crate::{HostAssetChange, ScanRequest, Selector, StoreError};
 use openqps_model::{SubscriptionId, Timestamp};
@@ -13,15 +13,14 @@ const CHUNK: usize = 5_000;
 /// The ids a selector names: the one id (which must exist in `base`) or all that match.
 pub(crate) async fn select<F: SqlTarget>(
     conn: &mut SqliteConnection,
-    mut base: SelectStatement,
+    base: SelectStatement,
     target: &Selector<F>,
     sub: SubscriptionId,
     object: &'static str,
 ) -> Result<Vec<i64>, StoreError> {
     match target {
         Selector::Id(id) => {
-            base.and_where(Expr::col(("a", "id")).eq(*id));
-            let ids = matching_ids(conn, base, &openqps_query::Filter::<F>::all(), sub).await?;
+            let ids = existing_id(conn, base, *id).await?;
             if ids.is_empty() {
                 return Err(StoreError::NotFound { object, id: *id });
             }
