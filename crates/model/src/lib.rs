@@ -16,7 +16,7 @@ pub use asset::{
     TrackingMethod, Vuln,
 };
 pub use scan::{Ineligible, ScanJob, ScanState, ScanType};
-pub use tag::Tag;
+pub use tag::{PROVIDERS, RULE_TYPES, Tag};
 pub use tenancy::{SubscriptionId, User, UserId};
 pub use webapp::{WebApp, WebAppOwner};
 

@@ -308,6 +308,8 @@ fn tags() -> Vec<Tag> {
                     parent_id,
                     criticality_score,
                     description: description.map(str::to_owned),
+                    provider: None,
+                    children: Vec::new(),
                 }
             },
         )

@@ -277,3 +277,42 @@ fn oversized_criteria_are_refused_cleanly_and_the_server_stays_up() {
     );
     assert_eq!(r.code(), "INVALID_REQUEST");
 }
+
+#[test]
+fn tags_are_created_with_children_and_deleted_from_every_asset() {
+    let s = Server::start_demo();
+    let r = s.post_xml(
+        "/qps/rest/2.0/create/am/tag",
+        "<ServiceRequest><data><Tag><name>Parent</name><ruleType>NAME_CONTAINS</ruleType><ruleText>windows</ruleText><color>#FFFFFF</color><children><set><TagSimple><name>Child 1</name></TagSimple><TagSimple><name>Child 2</name></TagSimple></set></children></Tag></data></ServiceRequest>",
+    );
+    r.assert_valid_xml();
+    assert_eq!(r.code(), "SUCCESS");
+    let parent = r.ids("Tag")[0];
+    let children = r.ids("TagSimple");
+    assert_eq!(children.len(), 2);
+    let got = s.call(
+        "GET",
+        &format!("/qps/rest/2.0/get/am/tag/{parent}"),
+        &[],
+        "",
+    );
+    assert_eq!(got.ids("TagSimple"), children);
+    assert_eq!(got.tag("ruleType").as_deref(), Some("NAME_CONTAINS"));
+
+    // Windows Servers (87832806) and its child Domain Controllers (87832823) are on hosts.
+    let on = |tag: i64| {
+        s.post_xml(
+            "/qps/rest/2.0/count/am/hostasset",
+            &format!("<ServiceRequest><filters><Criteria field=\"tagId\" operator=\"EQUALS\">{tag}</Criteria></filters></ServiceRequest>"),
+        )
+        .tag("count")
+        .unwrap()
+    };
+    assert_ne!(on(87832806), "0");
+    let del = s.post_xml("/qps/rest/2.0/delete/am/tag/87832806", "");
+    assert_eq!(del.ids("Tag"), vec![87832806, 87832823]);
+    assert_eq!(on(87832806), "0");
+    assert_eq!(on(87832823), "0");
+    let gone = s.call("GET", "/qps/rest/2.0/get/am/tag/87832823", &[], "");
+    assert_eq!(gone.code(), "NOT_FOUND");
+}

@@ -1,7 +1,7 @@
 //! The field registries: which criteria each object accepts.
 
 use crate::{FieldDef, FieldType, Keywords};
-use openqps_model::TrackingMethod;
+use openqps_model::{PROVIDERS, RULE_TYPES, TrackingMethod};
 
 use FieldType::{Date, Integer, Keyword, Text};
 
@@ -109,4 +109,34 @@ pub static WEBAPP: &[FieldDef<WebAppField>] = &[
     FieldDef::new("createdDate", Date, WebAppField::CreatedDate),
     FieldDef::new("updatedDate", Date, WebAppField::UpdatedDate),
     FieldDef::new("isScheduled", FieldType::Boolean, WebAppField::IsScheduled),
+];
+
+pub static RULE_TYPE_VALUES: Keywords = Keywords {
+    values: RULE_TYPES,
+    aliases: &[],
+};
+
+pub static PROVIDER_VALUES: Keywords = Keywords {
+    values: PROVIDERS,
+    aliases: &[],
+};
+
+/// Where a Tag criterion looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TagField {
+    Id,
+    Name,
+    Parent,
+    RuleType,
+    Provider,
+    Color,
+}
+
+pub static TAG: &[FieldDef<TagField>] = &[
+    FieldDef::new("id", Integer, TagField::Id),
+    FieldDef::new("name", Text, TagField::Name),
+    FieldDef::new("parent", Integer, TagField::Parent),
+    FieldDef::new("ruleType", Keyword(&RULE_TYPE_VALUES), TagField::RuleType),
+    FieldDef::new("provider", Keyword(&PROVIDER_VALUES), TagField::Provider),
+    FieldDef::new("color", Text, TagField::Color),
 ];

@@ -101,6 +101,7 @@ impl From<StoreError> for ApiError {
                 ),
             })
             .resolution("Activate the module on the agent, or choose another scan."),
+            StoreError::Conflict(msg) => ApiError::invalid(msg),
             other => {
                 tracing::error!(error = %other, "store failure");
                 ApiError::internal()

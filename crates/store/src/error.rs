@@ -8,6 +8,9 @@ pub enum StoreError {
     UnknownTag(i64),
     #[error("asset {id} cannot run this scan")]
     Ineligible { id: i64, why: Ineligible },
+    /// The request contradicts the stored data (a tag made its own ancestor, …).
+    #[error("{0}")]
+    Conflict(String),
     #[error("the stored data is not valid: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]

@@ -1,7 +1,7 @@
 //! Typed filters to SQL. Each field target maps to a column of `asset a` (or `webapp w`) or to an
 //! index-backed subquery over a collection table; nothing is ever filtered in memory.
 
-use openqps_query::fields::{AssetField, HostField, WebAppField};
+use openqps_query::fields::{AssetField, HostField, TagField, WebAppField};
 use openqps_query::{Condition, Filter, Operator, Value};
 use sea_query::{Expr, ExprTrait, JoinType, LikeExpr, Query, SelectStatement};
 
@@ -75,6 +75,21 @@ impl SqlTarget for WebAppField {
             CreatedDate => Target::Col("w", "created"),
             UpdatedDate => Target::Col("w", "updated"),
             IsScheduled => Target::BoolCol("w", "is_scheduled"),
+        }
+    }
+}
+
+/// Tag criteria look at `tag a` (the alias every object query uses for its main table).
+impl SqlTarget for TagField {
+    fn target(self) -> Target {
+        use TagField::*;
+        match self {
+            Id => Target::Col("a", "id"),
+            Name => Target::Col("a", "name"),
+            Parent => Target::Col("a", "parent_id"),
+            RuleType => Target::Col("a", "rule_type"),
+            Provider => Target::Col("a", "provider"),
+            Color => Target::Col("a", "color"),
         }
     }
 }

@@ -15,9 +15,11 @@ pub use error::StoreError;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
-use openqps_model::{Asset, HostAsset, ScanType, SubscriptionId, Timestamp, User, UserId, WebApp};
+use openqps_model::{
+    Asset, HostAsset, ScanType, SubscriptionId, Tag, Timestamp, User, UserId, WebApp,
+};
 use openqps_query::Filter;
-use openqps_query::fields::{AssetField, HostField, WebAppField};
+use openqps_query::fields::{AssetField, HostField, TagField, WebAppField};
 
 /// Which records a write touches: one by id (an unknown id is an error) or all that match.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +64,34 @@ pub struct HostAssetChange {
     pub name: Option<String>,
     pub criticality_score: Option<i32>,
     pub tags: TagChanges,
+}
+
+/// The settable fields of a tag; `None` leaves a field as it is (on create: unset).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TagFields {
+    pub name: Option<String>,
+    pub color: Option<String>,
+    pub rule_type: Option<String>,
+    pub rule_text: Option<String>,
+    pub parent_id: Option<i64>,
+    pub criticality_score: Option<i32>,
+    pub description: Option<String>,
+    pub provider: Option<String>,
+}
+
+/// A child named in a tag's `children`: an existing tag by id, or a new one by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChildRef {
+    Id(i64),
+    Name(String),
+}
+
+/// Changes to a tag's children. Removing a child detaches it (it becomes a top-level tag).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChildChanges {
+    pub set: Option<Vec<ChildRef>>,
+    pub add: Vec<ChildRef>,
+    pub remove: Vec<i64>,
 }
 
 /// An on-demand scan request.
@@ -143,6 +173,42 @@ pub trait Store: Send + Sync {
         sub: SubscriptionId,
         target: &Selector<HostField>,
         request: ScanRequest,
+    ) -> Result<Vec<i64>, StoreError>;
+
+    async fn search_tags(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<TagField>,
+        page: PageRequest,
+    ) -> Result<Page<Tag>, StoreError>;
+    async fn count_tags(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<TagField>,
+    ) -> Result<u64, StoreError>;
+    async fn get_tag(&self, sub: SubscriptionId, id: i64) -> Result<Option<Tag>, StoreError>;
+    /// Creates a tag (and any children named by name); returns it as stored.
+    async fn create_tag(
+        &self,
+        sub: SubscriptionId,
+        fields: &TagFields,
+        children: &ChildChanges,
+        at: Timestamp,
+    ) -> Result<Tag, StoreError>;
+    async fn update_tags(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<TagField>,
+        fields: &TagFields,
+        children: &ChildChanges,
+        at: Timestamp,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// Deletes the selected tags and their descendants, and removes them from every asset and
+    /// web app. Returns every id deleted.
+    async fn delete_tags(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<TagField>,
     ) -> Result<Vec<i64>, StoreError>;
 
     async fn search_webapps(

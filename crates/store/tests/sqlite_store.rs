@@ -61,6 +61,8 @@ fn tag(id: i64, name: &str) -> Tag {
         parent_id: None,
         criticality_score: None,
         description: None,
+        provider: None,
+        children: Vec::new(),
     }
 }
 

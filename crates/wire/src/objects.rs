@@ -243,3 +243,30 @@ pub fn single_module_response(scan: ScanType, asset_ids: &[i64]) -> Node {
         ],
     )
 }
+
+/// A `Tag` of the Tag API, children included (always written, empty as `<list/>`).
+pub fn tag(t: &openqps_model::Tag) -> Node {
+    let mut n = vec![Node::int("id", t.id), Node::text("name", t.name.clone())];
+    n.opt_int("parentTagId", t.parent_id);
+    n.push(Node::time("created", t.created));
+    n.push(Node::time("modified", t.modified));
+    n.opt_text("color", &t.color);
+    n.opt_text("ruleText", &t.rule_text);
+    n.push(Node::text("ruleType", t.rule_type.clone()));
+    n.opt_text("provider", &t.provider);
+    n.push(Node::list(
+        "children",
+        t.children
+            .iter()
+            .map(|c| {
+                Node::Elem(
+                    "TagSimple",
+                    vec![Node::int("id", c.id), Node::text("name", c.name.clone())],
+                )
+            })
+            .collect(),
+    ));
+    n.opt_int("criticalityScore", t.criticality_score.map(i64::from));
+    n.opt_text("description", &t.description);
+    Node::Elem("Tag", n)
+}

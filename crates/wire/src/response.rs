@@ -50,7 +50,8 @@ pub struct ServiceResponse {
     pub count: Option<u64>,
     pub has_more_records: Option<bool>,
     pub last_id: Option<i64>,
-    /// `None` omits `data`, as Qualys does for zero results and for counts.
+    /// `None` omits `data` (counts). An empty list is left out of XML, as Qualys does for zero
+    /// results, but written as `"data": []` in JSON, which JSON clients of the Tag API require.
     pub data: Option<Vec<Node>>,
 }
 
@@ -62,13 +63,14 @@ impl ServiceResponse {
             count: Some(data.len() as u64),
             has_more_records: None,
             last_id: None,
-            data: (!data.is_empty()).then_some(data),
+            data: Some(data),
         }
     }
 
     pub fn count_only(count: u64) -> ServiceResponse {
         ServiceResponse {
             count: Some(count),
+            data: None,
             ..ServiceResponse::success(Vec::new())
         }
     }
@@ -101,7 +103,7 @@ impl ServiceResponse {
         for node in self.head() {
             write_xml(&mut out, &node, 1);
         }
-        if let Some(data) = &self.data {
+        if let Some(data) = self.data.as_ref().filter(|d| !d.is_empty()) {
             write_xml(&mut out, &Node::Elem("data", data.clone()), 1);
         }
         out.push_str("</ServiceResponse>\n");
@@ -158,7 +160,7 @@ mod tests {
         assert!(!xml.contains("<data"));
         assert_eq!(
             r.to_json(),
-            r#"{"ServiceResponse":{"responseCode":"SUCCESS","count":0}}"#
+            r#"{"ServiceResponse":{"responseCode":"SUCCESS","count":0,"data":[]}}"#
         );
     }
 

@@ -3,6 +3,7 @@
 
 mod am;
 mod ca;
+mod tag;
 mod was;
 
 use crate::app::AppState;
@@ -95,7 +96,7 @@ pub async fn dispatch(state: &AppState, call: Call<'_>) -> Result<ServiceRespons
         Object::Asset => am::asset(state, call).await,
         Object::AgentAsset => ca::agent_asset(state, call).await,
         Object::WebApp => was::webapp(state, call).await,
-        Object::Tag => Err(ApiError::not_supported(&call.endpoint.operation, "Tag")),
+        Object::Tag => tag::tag(state, call).await,
     }
 }
 
@@ -108,7 +109,7 @@ fn page_response<T>(
 ) -> ServiceResponse {
     let last_id = page.items.last().map(&id);
     let mut r = ServiceResponse::success(page.items.iter().map(node).collect());
-    if r.data.is_some() {
+    if r.data.as_ref().is_some_and(|d| !d.is_empty()) {
         r.has_more_records = Some(page.has_more);
         if page.has_more {
             r.last_id = last_id;

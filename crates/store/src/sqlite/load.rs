@@ -12,8 +12,8 @@ pub(crate) async fn dataset(
     for t in &data.tags {
         sqlx::query(
             "INSERT INTO tag (id, subscription_id, name, created, modified, color, rule_type, \
-             rule_text, parent_id, criticality_score, description) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             rule_text, parent_id, criticality_score, description, provider) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(t.id)
         .bind(sub.0)
@@ -26,6 +26,7 @@ pub(crate) async fn dataset(
         .bind(t.parent_id)
         .bind(t.criticality_score)
         .bind(&t.description)
+        .bind(&t.provider)
         .execute(&mut *conn)
         .await?;
     }

@@ -2,17 +2,19 @@
 
 mod collections;
 mod load;
+mod tags;
 mod write;
 
 use crate::filter_sql::{self, SqlTarget};
 use crate::rows::{self, ASSET_COLUMNS, HOST_COLUMNS, WEBAPP_COLUMNS};
 use crate::{
-    Dataset, HostAssetChange, Page, PageRequest, ScanRequest, Selector, Store, StoreError,
+    ChildChanges, Dataset, HostAssetChange, Page, PageRequest, ScanRequest, Selector, Store,
+    StoreError, TagFields,
 };
 use async_trait::async_trait;
-use openqps_model::{Asset, HostAsset, SubscriptionId, Timestamp, User, UserId, WebApp};
+use openqps_model::{Asset, HostAsset, SubscriptionId, Tag, Timestamp, User, UserId, WebApp};
 use openqps_query::Filter;
-use openqps_query::fields::{AssetField, HostField, WebAppField};
+use openqps_query::fields::{AssetField, HostField, TagField, WebAppField};
 use sea_query::{
     Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement, SqliteQueryBuilder,
 };
@@ -477,6 +479,72 @@ impl Store for SqliteStore {
         let accepted = write::launch_scans(&mut tx, sub, hosts_query(sub), target, request).await?;
         tx.commit().await?;
         Ok(accepted)
+    }
+
+    async fn search_tags(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<TagField>,
+        page: PageRequest,
+    ) -> Result<Page<Tag>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let (ids, has_more) = page_ids(&mut tx, tags::tags_query(sub), filter, sub, page).await?;
+        let items = tags::load(&mut tx, &ids).await?;
+        Ok(Page { items, has_more })
+    }
+
+    async fn count_tags(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<TagField>,
+    ) -> Result<u64, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        count(&mut conn, tags::tags_query(sub), filter, sub).await
+    }
+
+    async fn get_tag(&self, sub: SubscriptionId, id: i64) -> Result<Option<Tag>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let ids = existing_id(&mut tx, tags::tags_query(sub), id).await?;
+        Ok(tags::load(&mut tx, &ids).await?.pop())
+    }
+
+    async fn create_tag(
+        &self,
+        sub: SubscriptionId,
+        fields: &TagFields,
+        children: &ChildChanges,
+        at: Timestamp,
+    ) -> Result<Tag, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let id = tags::create(&mut tx, sub, fields, children, at).await?;
+        let tag = tags::load(&mut tx, &[id]).await?.pop();
+        tx.commit().await?;
+        tag.ok_or_else(|| StoreError::Corrupt(format!("tag {id} vanished")))
+    }
+
+    async fn update_tags(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<TagField>,
+        fields: &TagFields,
+        children: &ChildChanges,
+        at: Timestamp,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids = tags::update(&mut tx, sub, target, fields, children, at).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn delete_tags(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<TagField>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids = tags::delete(&mut tx, sub, target).await?;
+        tx.commit().await?;
+        Ok(ids)
     }
 
     async fn search_webapps(
