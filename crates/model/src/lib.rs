@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod asset;
+pub mod rules;
 pub mod scan;
 pub mod tag;
 pub mod tenancy;

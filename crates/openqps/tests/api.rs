@@ -316,3 +316,105 @@ fn tags_are_created_with_children_and_deleted_from_every_asset() {
     let gone = s.call("GET", "/qps/rest/2.0/get/am/tag/87832823", &[], "");
     assert_eq!(gone.code(), "NOT_FOUND");
 }
+
+fn count_with_tag(s: &Server, tag: i64) -> usize {
+    s.post_xml(
+        "/qps/rest/2.0/count/am/hostasset",
+        &format!("<ServiceRequest><filters><Criteria field=\"tagId\" operator=\"EQUALS\">{tag}</Criteria></filters></ServiceRequest>"),
+    )
+    .tag("count")
+    .unwrap()
+    .parse()
+    .unwrap()
+}
+
+fn create_rule_tag(s: &Server, name: &str, rule_type: &str, rule_text: &str) -> i64 {
+    let r = s.post_xml(
+        "/qps/rest/2.0/create/am/tag",
+        &format!("<ServiceRequest><data><Tag><name>{name}</name><ruleType>{rule_type}</ruleType><ruleText>{rule_text}</ruleText></Tag></data></ServiceRequest>"),
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    r.ids("Tag")[0]
+}
+
+#[test]
+fn rule_tags_follow_their_rule() {
+    let s = Server::start_demo();
+    let by_query = |criteria: &str| -> usize {
+        s.post_xml(
+            "/qps/rest/2.0/count/am/hostasset",
+            &format!("<ServiceRequest><filters>{criteria}</filters></ServiceRequest>"),
+        )
+        .tag("count")
+        .unwrap()
+        .parse()
+        .unwrap()
+    };
+    // Each rule lands on the hosts the equivalent criteria find.
+    let name = create_rule_tag(&s, "Teams", "NAME_CONTAINS", "TEAMS");
+    assert_eq!(
+        count_with_tag(&s, name),
+        by_query(r#"<Criteria field="name" operator="CONTAINS">teams</Criteria>"#)
+    );
+    let ports = create_rule_tag(&s, "RDP", "OPEN_PORTS", "3389");
+    assert_eq!(
+        count_with_tag(&s, ports),
+        by_query(r#"<Criteria field="port" operator="EQUALS">3389</Criteria>"#)
+    );
+    assert!(count_with_tag(&s, ports) > 0);
+    let vuln = create_rule_tag(&s, "QID 105241", "VULN_EXIST", "105241");
+    assert!(count_with_tag(&s, vuln) >= 1);
+    let net = create_rule_tag(
+        &s,
+        "Lab net",
+        "NETWORK_RANGE_ENHANCED",
+        "10.20.30.40/32, 2001:db8::/32",
+    );
+    assert!(count_with_tag(&s, net) >= 1);
+
+    // A host that changes gains or loses the tag.
+    assert_eq!(count_with_tag(&s, name), 1);
+    let r = s.post_xml(
+        "/qps/rest/2.0/update/am/hostasset/19059300",
+        "<ServiceRequest><data><HostAsset><name>teams-build-01</name></HostAsset></data></ServiceRequest>",
+    );
+    assert_eq!(r.code(), "SUCCESS");
+    assert_eq!(count_with_tag(&s, name), 2);
+    s.post_xml(
+        "/qps/rest/2.0/update/am/hostasset/19059300",
+        "<ServiceRequest><data><HostAsset><name>build-01</name></HostAsset></data></ServiceRequest>",
+    );
+    assert_eq!(count_with_tag(&s, name), 1);
+
+    // Changing the rule re-applies it to the whole subscription; evaluate reports the tag.
+    let r = s.post_xml(
+        &format!("/qps/rest/2.0/update/am/tag/{name}"),
+        "<ServiceRequest><data><Tag><ruleText>corp.example.com</ruleText></Tag></data></ServiceRequest>",
+    );
+    assert_eq!(r.code(), "SUCCESS");
+    assert_eq!(
+        count_with_tag(&s, name),
+        by_query(r#"<Criteria field="name" operator="CONTAINS">corp.example.com</Criteria>"#)
+    );
+    let r = s.post_xml(&format!("/qps/rest/2.0/evaluate/am/tag/{name}"), "");
+    assert_eq!(r.ids("Tag"), vec![name]);
+
+    // A rule tag is not assigned by hand, and a broken rule is refused with nothing written.
+    let before = s.fingerprint();
+    let r = s.post_xml(
+        "/qps/rest/2.0/update/am/hostasset/19059300",
+        &format!("<ServiceRequest><data><HostAsset><tags><add><TagSimple><id>{name}</id></TagSimple></add></tags></HostAsset></data></ServiceRequest>"),
+    );
+    assert_eq!(r.code(), "INVALID_REQUEST");
+    let r = s.post_xml(
+        "/qps/rest/2.0/create/am/tag",
+        "<ServiceRequest><data><Tag><name>bad</name><ruleType>OS_REGEX</ruleType><ruleText>(</ruleText></Tag></data></ServiceRequest>",
+    );
+    assert_eq!(r.code(), "INVALID_REQUEST");
+    assert!(
+        r.tag("errorMessage")
+            .unwrap()
+            .starts_with("ruleText: OS_REGEX")
+    );
+    assert_eq!(before, s.fingerprint());
+}

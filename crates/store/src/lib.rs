@@ -203,6 +203,13 @@ pub trait Store: Send + Sync {
         children: &ChildChanges,
         at: Timestamp,
     ) -> Result<Vec<i64>, StoreError>;
+    /// Re-applies the rules of the selected tags to the whole subscription; returns the ids of
+    /// those that have a rule openqps evaluates.
+    async fn evaluate_tags(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<TagField>,
+    ) -> Result<Vec<i64>, StoreError>;
     /// Deletes the selected tags and their descendants, and removes them from every asset and
     /// web app. Returns every id deleted.
     async fn delete_tags(

@@ -37,7 +37,9 @@ pub async fn tag(state: &AppState, call: Call<'_>) -> Result<ServiceResponse, Ap
         }
         "create" => {
             let body = decode(call.request.data_object("Tag")?, Mode::Create)?;
-            let tag = store.create_tag(sub, &body.fields, &body.children, now).await?;
+            let tag = store
+                .create_tag(sub, &body.fields, &body.children, now)
+                .await?;
             Ok(one(objects::tag(&tag)))
         }
         "update" => {
@@ -62,8 +64,11 @@ pub async fn tag(state: &AppState, call: Call<'_>) -> Result<ServiceResponse, Ap
             let ids = store.delete_tags(sub, &target).await?;
             Ok(ids_response("Tag", &ids))
         }
-        "evaluate" => Err(ApiError::not_supported("evaluate", "Tag")
-            .resolution("openqps stores dynamic tag rules but does not evaluate them yet; see docs/compatibility.md.")),
+        "evaluate" => {
+            let target = call.selector::<TagField>(TAG)?;
+            let ids = store.evaluate_tags(sub, &target).await?;
+            Ok(ids_response("Tag", &ids))
+        }
         op => Err(ApiError::not_supported(op, "Tag")),
     }
 }

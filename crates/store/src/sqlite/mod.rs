@@ -2,6 +2,7 @@
 
 mod collections;
 mod load;
+mod rules;
 mod tags;
 mod write;
 
@@ -438,6 +439,7 @@ impl Store for SqliteStore {
         let mut tx = self.writer.begin().await?;
         let ids = write::select(&mut tx, hosts_query(sub), target, sub, "HostAsset").await?;
         write::update_hosts(&mut tx, sub, &ids, change, at).await?;
+        rules::reapply_to_hosts(&mut tx, sub, &ids).await?;
         tx.commit().await?;
         Ok(ids)
     }
@@ -517,6 +519,7 @@ impl Store for SqliteStore {
     ) -> Result<Tag, StoreError> {
         let mut tx = self.writer.begin().await?;
         let id = tags::create(&mut tx, sub, fields, children, at).await?;
+        rules::reapply(&mut tx, sub, id).await?;
         let tag = tags::load(&mut tx, &[id]).await?.pop();
         tx.commit().await?;
         tag.ok_or_else(|| StoreError::Corrupt(format!("tag {id} vanished")))
@@ -532,8 +535,30 @@ impl Store for SqliteStore {
     ) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.writer.begin().await?;
         let ids = tags::update(&mut tx, sub, target, fields, children, at).await?;
+        if fields.rule_type.is_some() || fields.rule_text.is_some() {
+            for id in &ids {
+                rules::reapply(&mut tx, sub, *id).await?;
+            }
+        }
         tx.commit().await?;
         Ok(ids)
+    }
+
+    async fn evaluate_tags(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<TagField>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids = write::select(&mut tx, tags::tags_query(sub), target, sub, "Tag").await?;
+        let mut evaluated = Vec::new();
+        for id in ids {
+            if rules::reapply(&mut tx, sub, id).await? {
+                evaluated.push(id);
+            }
+        }
+        tx.commit().await?;
+        Ok(evaluated)
     }
 
     async fn delete_tags(

@@ -101,10 +101,17 @@ async fn check_tags_exist(
         .iter()
         .map(|r| r.try_get(0))
         .collect::<Result<_, _>>()?;
-    match wanted.iter().find(|id| !found.contains(id)) {
-        Some(missing) => Err(StoreError::UnknownTag(*missing)),
-        None => Ok(()),
+    if let Some(missing) = wanted.iter().find(|id| !found.contains(id)) {
+        return Err(StoreError::UnknownTag(*missing));
     }
+    for id in wanted {
+        if super::rules::is_rule_tag(conn, *id).await? {
+            return Err(StoreError::Conflict(format!(
+                "Tag {id} is a dynamic tag: assets gain and lose it by its rule, not by hand."
+            )));
+        }
+    }
+    Ok(())
 }
 
 async fn insert_tags(

@@ -1,0 +1,153 @@
+//! Rule tags follow their rule: re-applied to the whole subscription when a tag's rule changes,
+//! and to an asset when the asset changes. Rules are checked on full host assets, a chunk at a
+//! time, inside the caller's transaction.
+
+use super::{execute, fetch, load_hosts};
+use crate::StoreError;
+use openqps_model::SubscriptionId;
+use openqps_model::rules::Rule;
+use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
+use sqlx::{Row, SqliteConnection};
+
+const CHUNK: usize = 500;
+
+/// The rule of one stored tag: `Ok(None)` when the tag is static or its rule type is not
+/// evaluated, `Err(Conflict)` when its rule text does not parse.
+async fn rule_of(conn: &mut SqliteConnection, tag: i64) -> Result<Option<Rule>, StoreError> {
+    let row = sqlx::query("SELECT rule_type, rule_text FROM tag WHERE id = $1")
+        .bind(tag)
+        .fetch_one(&mut *conn)
+        .await?;
+    let (ty, text): (String, Option<String>) = (row.try_get(0)?, row.try_get(1)?);
+    Rule::parse(&ty, text.as_deref().unwrap_or_default())
+        .map_err(|e| StoreError::Conflict(format!("ruleText: {}", e.replace('\n', " "))))
+}
+
+/// Every rule tag of the subscription that openqps evaluates.
+async fn rule_tags(
+    conn: &mut SqliteConnection,
+    sub: SubscriptionId,
+) -> Result<Vec<(i64, Rule)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, rule_type, rule_text FROM tag WHERE subscription_id = $1 AND rule_type <> 'STATIC' ORDER BY id",
+    )
+    .bind(sub.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (id, ty, text): (i64, String, Option<String>) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        if let Ok(Some(rule)) = Rule::parse(&ty, text.as_deref().unwrap_or_default()) {
+            out.push((id, rule));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a tag's assets follow a rule (so they cannot be assigned by hand).
+pub(crate) async fn is_rule_tag(conn: &mut SqliteConnection, tag: i64) -> Result<bool, StoreError> {
+    Ok(rule_of(conn, tag)
+        .await
+        .map(|r| r.is_some())
+        .unwrap_or(false))
+}
+
+async fn host_ids(
+    conn: &mut SqliteConnection,
+    sub: SubscriptionId,
+) -> Result<Vec<i64>, StoreError> {
+    let q = Query::select()
+        .column("id")
+        .from("asset")
+        .and_where(Expr::col("subscription_id").eq(sub.0))
+        .and_where(Expr::col("asset_type").eq("HOST"))
+        .order_by("id", Order::Asc)
+        .to_owned();
+    fetch(conn, &q)
+        .await?
+        .iter()
+        .map(|r| Ok(r.try_get(0)?))
+        .collect()
+}
+
+/// Puts tag `tag` on exactly the hosts its rule matches. Returns whether the tag has a rule.
+pub(crate) async fn reapply(
+    conn: &mut SqliteConnection,
+    sub: SubscriptionId,
+    tag: i64,
+) -> Result<bool, StoreError> {
+    let Some(rule) = rule_of(conn, tag).await? else {
+        return Ok(false);
+    };
+    let mut matched = Vec::new();
+    for chunk in host_ids(conn, sub).await?.chunks(CHUNK) {
+        for h in load_hosts(conn, chunk).await? {
+            if rule.matches(&h) {
+                matched.push(h.id);
+            }
+        }
+    }
+    sqlx::query(
+        "DELETE FROM asset_tag WHERE tag_id = $1 \
+         AND asset_id IN (SELECT id FROM asset WHERE asset_type = 'HOST')",
+    )
+    .bind(tag)
+    .execute(&mut *conn)
+    .await?;
+    link(conn, &[tag], &matched).await?;
+    Ok(true)
+}
+
+/// Re-checks every rule tag of the subscription against the given hosts.
+pub(crate) async fn reapply_to_hosts(
+    conn: &mut SqliteConnection,
+    sub: SubscriptionId,
+    ids: &[i64],
+) -> Result<(), StoreError> {
+    let rules = rule_tags(conn, sub).await?;
+    if rules.is_empty() {
+        return Ok(());
+    }
+    for chunk in ids.chunks(CHUNK) {
+        let hosts = load_hosts(conn, chunk).await?;
+        for (tag, rule) in &rules {
+            let (yes, no): (Vec<_>, Vec<_>) = hosts.iter().partition(|h| rule.matches(h));
+            let yes: Vec<i64> = yes.iter().map(|h| h.id).collect();
+            let no: Vec<i64> = no.iter().map(|h| h.id).collect();
+            if !no.is_empty() {
+                let del = Query::delete()
+                    .from_table("asset_tag")
+                    .and_where(Expr::col("tag_id").eq(*tag))
+                    .and_where(Expr::col("asset_id").is_in(no))
+                    .to_owned();
+                execute(conn, &del).await?;
+            }
+            link(conn, &[*tag], &yes).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn link(conn: &mut SqliteConnection, tags: &[i64], assets: &[i64]) -> Result<(), StoreError> {
+    for chunk in assets.chunks(CHUNK) {
+        if chunk.is_empty() || tags.is_empty() {
+            continue;
+        }
+        let mut ins = Query::insert();
+        ins.into_table("asset_tag")
+            .columns(["tag_id", "asset_id"])
+            .on_conflict(
+                OnConflict::columns(["tag_id", "asset_id"])
+                    .do_nothing()
+                    .to_owned(),
+            );
+        for a in chunk {
+            for t in tags {
+                ins.values_panic([(*t).into(), (*a).into()]);
+            }
+        }
+        execute(conn, &ins).await?;
+    }
+    Ok(())
+}
