@@ -94,7 +94,8 @@ pub(crate) fn write_xml(out: &mut String, node: &Node, depth: usize) {
             out.push('>');
             match leaf {
                 Leaf::Int(v) => out.push_str(&v.to_string()),
-                Leaf::Text(v) => out.push_str(&quick_xml::escape::partial_escape(v.as_str())),
+                // Full escaping: recorded Qualys errors write apostrophes as `&apos;`.
+                Leaf::Text(v) => out.push_str(&quick_xml::escape::escape(v.as_str())),
                 Leaf::Cdata(v) => write_cdata(out, v),
                 Leaf::Bool(v) => out.push_str(if *v { "true" } else { "false" }),
                 Leaf::Time(v) => out.push_str(&format_time(*v)),
