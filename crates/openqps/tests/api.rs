@@ -418,3 +418,65 @@ fn rule_tags_follow_their_rule() {
     );
     assert_eq!(before, s.fingerprint());
 }
+
+#[test]
+fn a_created_host_is_searchable_gets_its_rule_tags_and_can_be_deleted() {
+    let s = Server::start_demo();
+    let rdp = create_rule_tag(&s, "RDP", "OPEN_PORTS", "3389");
+    let before = count_with_tag(&s, rdp);
+    let r = s.post_xml(
+        "/qps/rest/2.0/create/am/hostasset",
+        "<ServiceRequest><data><HostAsset><name>new-host.example.com</name><address>10.99.0.7</address>\
+         <trackingMethod>IP</trackingMethod><os>Windows Server 2022</os>\
+         <tags><set><TagSimple><id>87832801</id></TagSimple></set></tags>\
+         <openPort><set><HostAssetOpenPort><port>3389</port><protocol>TCP</protocol></HostAssetOpenPort></set></openPort>\
+         <software><add><HostAssetSoftware><name>OpenSSH</name><version>9.6</version></HostAssetSoftware></add></software>\
+         </HostAsset></data></ServiceRequest>",
+    );
+    r.assert_valid_xml();
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    let id = r.ids("HostAsset")[0];
+    assert!(id > 19059549, "new ids follow the demo's");
+    assert_eq!(
+        r.ids("TagSimple"),
+        vec![87832801, rdp],
+        "manual tag and the rule tag"
+    );
+    assert_eq!(count_with_tag(&s, rdp), before + 1);
+    let found = s.post_xml(
+        SEARCH,
+        "<ServiceRequest><filters><Criteria field=\"installedSoftware\" operator=\"CONTAINS\">openssh</Criteria><Criteria field=\"address\" operator=\"EQUALS\">10.99.0.7</Criteria></filters></ServiceRequest>",
+    );
+    assert_eq!(found.ids("HostAsset"), vec![id]);
+
+    // Lists change by set/add/remove; the port goes, so does the rule tag.
+    let r = s.post_xml(
+        &format!("/qps/rest/2.0/update/am/hostasset/{id}"),
+        "<ServiceRequest><data><HostAsset><openPort><remove><HostAssetOpenPort><port>3389</port><protocol>TCP</protocol></HostAssetOpenPort></remove></openPort></HostAsset></data></ServiceRequest>",
+    );
+    assert_eq!(r.code(), "SUCCESS");
+    let got = s.call(
+        "GET",
+        &format!("/qps/rest/2.0/get/am/hostasset/{id}"),
+        &[],
+        "",
+    );
+    assert!(!got.body.contains("<port>3389</port>"));
+    assert_eq!(got.ids("TagSimple"), vec![87832801]);
+    assert_eq!(count_with_tag(&s, rdp), before);
+
+    let r = s.post_xml(&format!("/qps/rest/2.0/delete/am/hostasset/{id}"), "");
+    assert_eq!(r.ids("HostAsset"), vec![id]);
+    let gone = s.call(
+        "GET",
+        &format!("/qps/rest/2.0/get/am/hostasset/{id}"),
+        &[],
+        "",
+    );
+    assert_eq!(gone.code(), "NOT_FOUND");
+    assert_eq!(
+        s.call("GET", &format!("/qps/rest/2.0/get/am/asset/{id}"), &[], "")
+            .code(),
+        "NOT_FOUND"
+    );
+}

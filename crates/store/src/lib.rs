@@ -7,11 +7,13 @@
 mod dataset;
 mod error;
 mod filter_sql;
+mod host_change;
 mod rows;
 mod sqlite;
 
 pub use dataset::Dataset;
 pub use error::StoreError;
+pub use host_change::{HostAssetChange, HostFields, ListOps, TagChanges};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -42,28 +44,6 @@ pub struct PageRequest {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub has_more: bool,
-}
-
-/// Changes to a collection of tags, by tag id.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct TagChanges {
-    pub set: Option<Vec<i64>>,
-    pub add: Vec<i64>,
-    pub remove: Vec<i64>,
-}
-
-impl TagChanges {
-    pub fn is_empty(&self) -> bool {
-        self.set.is_none() && self.add.is_empty() && self.remove.is_empty()
-    }
-}
-
-/// What an update of host assets changes.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct HostAssetChange {
-    pub name: Option<String>,
-    pub criticality_score: Option<i32>,
-    pub tags: TagChanges,
 }
 
 /// The settable fields of a tag; `None` leaves a field as it is (on create: unset).
@@ -151,6 +131,21 @@ pub trait Store: Send + Sync {
         target: &Selector<HostField>,
         change: &HostAssetChange,
         at: Timestamp,
+    ) -> Result<Vec<i64>, StoreError>;
+
+    /// Creates a host asset from `host` (its id, dates and agent are ignored; its tags name
+    /// existing tags by id); returns it as stored, rule tags applied.
+    async fn create_host_asset(
+        &self,
+        sub: SubscriptionId,
+        host: &HostAsset,
+        at: Timestamp,
+    ) -> Result<HostAsset, StoreError>;
+    /// Deletes the selected host assets with everything they carry; returns their ids.
+    async fn delete_host_assets(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<HostField>,
     ) -> Result<Vec<i64>, StoreError>;
 
     async fn search_assets(

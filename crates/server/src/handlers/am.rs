@@ -1,12 +1,11 @@
 //! Asset Management: `/qps/rest/2.0/…/am/hostasset` and `/am/asset`.
 
+use super::host_input;
 use super::{Call, one, page_response};
 use crate::app::AppState;
 use crate::error::ApiError;
 use openqps_query::fields::{ASSET, HOSTASSET};
-use openqps_store::{HostAssetChange, TagChanges};
 use openqps_wire::objects;
-use openqps_wire::request::decode_id_collection;
 use openqps_wire::tree::Element;
 use openqps_wire::{Node, ServiceResponse};
 
@@ -35,9 +34,26 @@ pub async fn host_asset(state: &AppState, call: Call<'_>) -> Result<ServiceRespo
             )?;
             Ok(one(objects::host_asset(&host)))
         }
+        "create" => {
+            let change = host_input::decode(host_data(&call)?)?;
+            let host = host_input::new_host(&change)?;
+            let stored = store
+                .create_host_asset(sub, &host, jiff::Timestamp::now())
+                .await?;
+            Ok(one(objects::host_asset(&stored)))
+        }
+        "delete" => {
+            let target = call.selector(HOSTASSET)?;
+            let ids = store.delete_host_assets(sub, &target).await?;
+            Ok(ids_response("HostAsset", &ids))
+        }
         "update" => {
             let target = call.selector(HOSTASSET)?;
-            let change = host_change(call.request.data_object("HostAsset")?)?;
+            let change = host_input::decode(host_data(&call)?)?;
+            if change.is_empty() {
+                return Err(ApiError::invalid("The HostAsset in data changes nothing.")
+                    .resolution("Say what to change, e.g. <tags><add><TagSimple><id>1</id></TagSimple></add></tags>."));
+            }
             let ids = store
                 .update_host_assets(sub, &target, &change, jiff::Timestamp::now())
                 .await?;
@@ -86,66 +102,12 @@ pub(super) fn ids_response(object: &'static str, ids: &[i64]) -> ServiceResponse
     )
 }
 
-/// The fields of a HostAsset update body that this server can change.
-fn host_change(data: Option<&Element>) -> Result<HostAssetChange, ApiError> {
-    let data = data.ok_or_else(|| {
-        ApiError::invalid("update needs <data><HostAsset>…</HostAsset></data>.").resolution(
-            "Say what to change, e.g. <tags><add><TagSimple><id>1</id></TagSimple></add></tags>.",
-        )
-    })?;
-    let mut change = HostAssetChange::default();
-    for el in &data.children {
-        match el.name.as_str() {
-            "tags" => {
-                let ops = decode_id_collection(el, "TagSimple", "tags")?;
-                change.tags = TagChanges {
-                    set: ops.set,
-                    add: ops.add,
-                    remove: ops.remove,
-                };
-            }
-            "name" => {
-                let name = el.text.trim();
-                if name.is_empty() {
-                    return Err(ApiError::invalid("HostAsset name cannot be empty."));
-                }
-                change.name = Some(name.to_string());
-            }
-            "criticalityScore" => {
-                let score = el
-                    .text
-                    .trim()
-                    .parse::<i32>()
-                    .ok()
-                    .filter(|s| (1..=5).contains(s))
-                    .ok_or_else(|| {
-                        ApiError::invalid(format!(
-                            "HostAsset criticalityScore must be a whole number from 1 to 5 (got '{}').",
-                            el.text.trim()
-                        ))
-                    })?;
-                change.criticality_score = Some(score);
-            }
-            "id" | "created" | "modified" | "type" | "qwebHostId" | "trackingMethod" => {
-                return Err(ApiError::invalid(format!(
-                    "{}: An error occurred while validating the element; it is read-only.",
-                    el.name
-                ))
-                .resolution("Leave read-only elements out of create and update requests."));
-            }
-            other => {
-                return Err(ApiError::invalid(format!(
-                    "HostAsset element <{other}> cannot be updated by this server."
-                ))
-                .resolution(
-                    "See docs/compatibility.md for the HostAsset fields openqps updates.",
-                ));
-            }
-        }
-    }
-    if change == HostAssetChange::default() {
-        return Err(ApiError::invalid("The HostAsset in data changes nothing.")
-            .resolution("Say what to change, e.g. <tags><add><TagSimple><id>1</id></TagSimple></add></tags>."));
-    }
-    Ok(change)
+fn host_data<'a>(call: &'a Call<'_>) -> Result<&'a Element, ApiError> {
+    call.request.data_object("HostAsset")?.ok_or_else(|| {
+        ApiError::invalid(format!(
+            "{} needs <data><HostAsset>…</HostAsset></data>.",
+            call.endpoint.operation
+        ))
+        .resolution("Put the host's fields under data/HostAsset.")
+    })
 }

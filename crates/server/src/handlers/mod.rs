@@ -3,6 +3,7 @@
 
 mod am;
 mod ca;
+mod host_input;
 mod tag;
 mod was;
 

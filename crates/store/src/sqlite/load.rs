@@ -31,7 +31,7 @@ pub(crate) async fn dataset(
         .await?;
     }
     for h in &data.hosts {
-        host(conn, sub, h).await?;
+        insert_host(conn, sub, h, Some(h.id)).await?;
     }
     for w in &data.webapps {
         webapp(conn, sub, w).await?;
@@ -39,21 +39,23 @@ pub(crate) async fn dataset(
     Ok(())
 }
 
-async fn host(
+/// Inserts a host with its lists, tags and agent; `id: None` lets the database choose one.
+pub(crate) async fn insert_host(
     conn: &mut SqliteConnection,
     sub: SubscriptionId,
     h: &HostAsset,
-) -> Result<(), StoreError> {
+    id: Option<i64>,
+) -> Result<i64, StoreError> {
     let secs = |t: Option<openqps_model::Timestamp>| t.map(|t| t.as_second());
-    sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO asset (id, subscription_id, asset_type, name, created, modified, \
          criticality_score, qweb_host_id, last_vuln_scan, last_compliance_scan, last_system_boot, \
          last_logged_on_user, fqdn, os, dns_host_name, netbios_name, address, tracking_method, \
          manufacturer, model, total_memory, bios_description, is_docker_host) \
          VALUES ($1, $2, 'HOST', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-         $17, $18, $19, $20, $21, $22)",
+         $17, $18, $19, $20, $21, $22) RETURNING id",
     )
-    .bind(h.id)
+    .bind(id)
     .bind(sub.0)
     .bind(&h.name)
     .bind(h.created.as_second())
@@ -75,74 +77,10 @@ async fn host(
     .bind(h.total_memory)
     .bind(&h.bios_description)
     .bind(h.is_docker_host as i64)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    tags(conn, h.id, h.tags.iter().map(|t| t.id)).await?;
-    for (i, p) in h.open_ports.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO host_port (asset_id, ord, port, protocol, service_id, service_name) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(h.id)
-        .bind(i as i64)
-        .bind(p.port)
-        .bind(&p.protocol)
-        .bind(p.service_id)
-        .bind(&p.service_name)
-        .execute(&mut *conn)
-        .await?;
-    }
-    for (i, s) in h.software.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO host_software (asset_id, ord, name, version) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(h.id)
-        .bind(i as i64)
-        .bind(&s.name)
-        .bind(&s.version)
-        .execute(&mut *conn)
-        .await?;
-    }
-    for (i, v) in h.vulns.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO host_vuln (asset_id, ord, qid, host_instance_vuln_id, first_found, \
-             last_found) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(h.id)
-        .bind(i as i64)
-        .bind(v.qid)
-        .bind(v.host_instance_vuln_id)
-        .bind(v.first_found.as_second())
-        .bind(v.last_found.as_second())
-        .execute(&mut *conn)
-        .await?;
-    }
-    for (i, p) in h.processors.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO host_processor (asset_id, ord, name, speed) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(h.id)
-        .bind(i as i64)
-        .bind(&p.name)
-        .bind(p.speed)
-        .execute(&mut *conn)
-        .await?;
-    }
-    for (i, n) in h.network_interfaces.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO host_interface (asset_id, ord, hostname, interface_name, mac_address, \
-             address, gateway_address) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(h.id)
-        .bind(i as i64)
-        .bind(&n.hostname)
-        .bind(&n.interface_name)
-        .bind(&n.mac_address)
-        .bind(&n.address)
-        .bind(&n.gateway_address)
-        .execute(&mut *conn)
-        .await?;
-    }
+    tags(conn, id, h.tags.iter().map(|t| t.id)).await?;
+    insert_lists(conn, id, h).await?;
     if let Some(a) = &h.agent {
         sqlx::query(
             "INSERT INTO agent (asset_id, agent_id, agent_version, status, last_checked_in, \
@@ -150,7 +88,7 @@ async fn host(
              activation_key_id, activation_key_title) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
-        .bind(h.id)
+        .bind(id)
         .bind(&a.agent_id)
         .bind(&a.agent_version)
         .bind(&a.status)
@@ -165,7 +103,7 @@ async fn host(
         .execute(&mut *conn)
         .await?;
     }
-    Ok(())
+    Ok(id)
 }
 
 async fn tags(
@@ -224,4 +162,78 @@ async fn webapp(
     .execute(&mut *conn)
     .await?;
     tags(conn, w.id, w.tags.iter().map(|t| t.id)).await
+}
+
+/// Inserts the lists of host `id` (ports, software, vulns, processors, interfaces) in order.
+pub(crate) async fn insert_lists(
+    conn: &mut SqliteConnection,
+    id: i64,
+    h: &HostAsset,
+) -> Result<(), StoreError> {
+    for (i, p) in h.open_ports.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO host_port (asset_id, ord, port, protocol, service_id, service_name) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(i as i64)
+        .bind(p.port)
+        .bind(&p.protocol)
+        .bind(p.service_id)
+        .bind(&p.service_name)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for (i, s) in h.software.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO host_software (asset_id, ord, name, version) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(i as i64)
+        .bind(&s.name)
+        .bind(&s.version)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for (i, v) in h.vulns.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO host_vuln (asset_id, ord, qid, host_instance_vuln_id, first_found, \
+             last_found) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(i as i64)
+        .bind(v.qid)
+        .bind(v.host_instance_vuln_id)
+        .bind(v.first_found.as_second())
+        .bind(v.last_found.as_second())
+        .execute(&mut *conn)
+        .await?;
+    }
+    for (i, p) in h.processors.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO host_processor (asset_id, ord, name, speed) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(i as i64)
+        .bind(&p.name)
+        .bind(p.speed)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for (i, n) in h.network_interfaces.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO host_interface (asset_id, ord, hostname, interface_name, mac_address, \
+             address, gateway_address) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(i as i64)
+        .bind(&n.hostname)
+        .bind(&n.interface_name)
+        .bind(&n.mac_address)
+        .bind(&n.address)
+        .bind(&n.gateway_address)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }

@@ -444,6 +444,38 @@ impl Store for SqliteStore {
         Ok(ids)
     }
 
+    async fn create_host_asset(
+        &self,
+        sub: SubscriptionId,
+        host: &HostAsset,
+        at: Timestamp,
+    ) -> Result<HostAsset, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let tag_ids: Vec<i64> = host.tags.iter().map(|t| t.id).collect();
+        write::check_tags_exist(&mut tx, sub, &tag_ids).await?;
+        let mut new = host.clone();
+        new.created = at;
+        new.modified = at;
+        new.agent = None;
+        let id = load::insert_host(&mut tx, sub, &new, None).await?;
+        rules::reapply_to_hosts(&mut tx, sub, &[id]).await?;
+        let stored = load_hosts(&mut tx, &[id]).await?.pop();
+        tx.commit().await?;
+        stored.ok_or_else(|| StoreError::Corrupt(format!("host {id} vanished")))
+    }
+
+    async fn delete_host_assets(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<HostField>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids = write::select(&mut tx, hosts_query(sub), target, sub, "HostAsset").await?;
+        write::delete_assets(&mut tx, &ids).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
     async fn search_assets(
         &self,
         sub: SubscriptionId,

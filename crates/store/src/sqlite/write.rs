@@ -67,22 +67,71 @@ pub(crate) async fn update_hosts(
                 .to_owned();
             execute(conn, &del).await?;
         }
-        let mut upd = Query::update();
-        upd.table("asset")
-            .value("modified", at.as_second())
-            .and_where(Expr::col("id").is_in(chunk.iter().copied()));
-        if let Some(name) = &change.name {
-            upd.value("name", name.clone());
+        for mut host in super::load_hosts(conn, chunk).await? {
+            change.apply_to(&mut host);
+            write_host_row(conn, &host, at).await?;
+            if change.changes_lists() {
+                for table in [
+                    "host_port",
+                    "host_software",
+                    "host_vuln",
+                    "host_processor",
+                    "host_interface",
+                ] {
+                    let del = Query::delete()
+                        .from_table(table)
+                        .and_where(Expr::col("asset_id").eq(host.id))
+                        .to_owned();
+                    execute(conn, &del).await?;
+                }
+                super::load::insert_lists(conn, host.id, &host).await?;
+            }
         }
-        if let Some(score) = change.criticality_score {
-            upd.value("criticality_score", score);
-        }
-        execute(conn, &upd).await?;
     }
     Ok(())
 }
 
-async fn check_tags_exist(
+/// Writes every scalar field of a host back, and `modified`.
+async fn write_host_row(
+    conn: &mut SqliteConnection,
+    h: &openqps_model::HostAsset,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let secs = |t: Option<Timestamp>| t.map(|t| t.as_second());
+    sqlx::query(
+        "UPDATE asset SET name = $1, criticality_score = $2, qweb_host_id = $3, \
+         last_vuln_scan = $4, last_compliance_scan = $5, last_system_boot = $6, \
+         last_logged_on_user = $7, fqdn = $8, os = $9, dns_host_name = $10, netbios_name = $11, \
+         address = $12, tracking_method = $13, manufacturer = $14, model = $15, \
+         total_memory = $16, bios_description = $17, is_docker_host = $18, modified = $19 \
+         WHERE id = $20",
+    )
+    .bind(&h.name)
+    .bind(h.criticality_score)
+    .bind(h.qweb_host_id)
+    .bind(secs(h.last_vuln_scan))
+    .bind(secs(h.last_compliance_scan))
+    .bind(secs(h.last_system_boot))
+    .bind(&h.last_logged_on_user)
+    .bind(&h.fqdn)
+    .bind(&h.os)
+    .bind(&h.dns_host_name)
+    .bind(&h.netbios_name)
+    .bind(&h.address)
+    .bind(h.tracking_method.as_str())
+    .bind(&h.manufacturer)
+    .bind(&h.model)
+    .bind(h.total_memory)
+    .bind(&h.bios_description)
+    .bind(h.is_docker_host as i64)
+    .bind(at.as_second())
+    .bind(h.id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn check_tags_exist(
     conn: &mut SqliteConnection,
     sub: SubscriptionId,
     wanted: &[i64],
@@ -216,24 +265,36 @@ async fn load_agents(
         .collect()
 }
 
+/// Deletes assets and, by cascade, everything they carry (lists, tag links, agent, WAS row,
+/// scan jobs).
+pub(crate) async fn delete_assets(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+) -> Result<(), StoreError> {
+    for chunk in ids.chunks(CHUNK) {
+        let del = Query::delete()
+            .from_table("asset")
+            .and_where(Expr::col("id").is_in(chunk.iter().copied()))
+            .to_owned();
+        execute(conn, &del).await?;
+    }
+    Ok(())
+}
+
 pub(crate) async fn delete_webapps(
     conn: &mut SqliteConnection,
     ids: &[i64],
     remove_from_subscription: bool,
 ) -> Result<(), StoreError> {
+    if remove_from_subscription {
+        // The asset row goes, and with it (by cascade) the WAS row and the tag links.
+        return delete_assets(conn, ids).await;
+    }
     for chunk in ids.chunks(CHUNK) {
-        let del = if remove_from_subscription {
-            // The asset row goes, and with it (by cascade) the WAS row and the tag links.
-            Query::delete()
-                .from_table("asset")
-                .and_where(Expr::col("id").is_in(chunk.iter().copied()))
-                .to_owned()
-        } else {
-            Query::delete()
-                .from_table("webapp")
-                .and_where(Expr::col("asset_id").is_in(chunk.iter().copied()))
-                .to_owned()
-        };
+        let del = Query::delete()
+            .from_table("webapp")
+            .and_where(Expr::col("asset_id").is_in(chunk.iter().copied()))
+            .to_owned();
         execute(conn, &del).await?;
     }
     Ok(())

@@ -1,0 +1,177 @@
+//! What an update of host assets changes, and how a change applies to one host.
+
+use openqps_model::{
+    HostAsset, NetworkInterface, OpenPort, Processor, Software, Timestamp, TrackingMethod, Vuln,
+};
+
+/// Changes to a collection of tags, by tag id.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TagChanges {
+    pub set: Option<Vec<i64>>,
+    pub add: Vec<i64>,
+    pub remove: Vec<i64>,
+}
+
+impl TagChanges {
+    pub fn is_empty(&self) -> bool {
+        self.set.is_none() && self.add.is_empty() && self.remove.is_empty()
+    }
+}
+
+/// `set` replaces a list, `add` appends items (replacing one with the same key), `remove` drops
+/// the items with the key of each given one; keys unknown to the list are ignored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListOps<T> {
+    pub set: Option<Vec<T>>,
+    pub add: Vec<T>,
+    pub remove: Vec<T>,
+}
+
+impl<T> Default for ListOps<T> {
+    fn default() -> Self {
+        ListOps {
+            set: None,
+            add: Vec::new(),
+            remove: Vec::new(),
+        }
+    }
+}
+
+impl<T: Clone> ListOps<T> {
+    pub fn is_empty(&self) -> bool {
+        self.set.is_none() && self.add.is_empty() && self.remove.is_empty()
+    }
+
+    /// Applies set, then add, then remove; `same` says whether two items share a key.
+    pub fn apply(&self, list: &mut Vec<T>, same: impl Fn(&T, &T) -> bool) {
+        if let Some(set) = &self.set {
+            list.clone_from(set);
+        }
+        for item in &self.add {
+            match list.iter_mut().find(|x| same(x, item)) {
+                Some(existing) => *existing = item.clone(),
+                None => list.push(item.clone()),
+            }
+        }
+        list.retain(|x| !self.remove.iter().any(|r| same(x, r)));
+    }
+}
+
+/// Scalar fields of a host asset a request may set; `None` leaves the field as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HostFields {
+    pub name: Option<String>,
+    pub criticality_score: Option<i32>,
+    pub qweb_host_id: Option<i64>,
+    pub last_vuln_scan: Option<Timestamp>,
+    pub last_compliance_scan: Option<Timestamp>,
+    pub last_system_boot: Option<Timestamp>,
+    pub last_logged_on_user: Option<String>,
+    pub fqdn: Option<String>,
+    pub os: Option<String>,
+    pub dns_host_name: Option<String>,
+    pub netbios_name: Option<String>,
+    pub address: Option<String>,
+    pub tracking_method: Option<TrackingMethod>,
+    pub manufacturer: Option<String>,
+    pub model: Option<String>,
+    pub total_memory: Option<i64>,
+    pub bios_description: Option<String>,
+    pub is_docker_host: Option<bool>,
+}
+
+/// What a create or update of host assets says.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HostAssetChange {
+    pub fields: HostFields,
+    pub tags: TagChanges,
+    pub open_ports: ListOps<OpenPort>,
+    pub software: ListOps<Software>,
+    pub vulns: ListOps<Vuln>,
+    pub processors: ListOps<Processor>,
+    pub network_interfaces: ListOps<NetworkInterface>,
+}
+
+impl HostAssetChange {
+    pub fn is_empty(&self) -> bool {
+        *self == HostAssetChange::default()
+    }
+
+    /// Whether any collection other than tags changes.
+    pub fn changes_lists(&self) -> bool {
+        !(self.open_ports.is_empty()
+            && self.software.is_empty()
+            && self.vulns.is_empty()
+            && self.processors.is_empty()
+            && self.network_interfaces.is_empty())
+    }
+
+    /// Applies every field and list change (not tags, which are links) to `h`.
+    pub fn apply_to(&self, h: &mut HostAsset) {
+        let f = &self.fields;
+        macro_rules! set {
+            ($($field:ident),*) => {$(
+                if let Some(v) = &f.$field {
+                    h.$field = Some(v.clone());
+                }
+            )*};
+        }
+        if let Some(name) = &f.name {
+            h.name = name.clone();
+        }
+        set!(
+            criticality_score,
+            qweb_host_id,
+            last_vuln_scan,
+            last_compliance_scan,
+            last_system_boot,
+            last_logged_on_user,
+            fqdn,
+            os,
+            dns_host_name,
+            netbios_name,
+            address,
+            manufacturer,
+            model,
+            total_memory,
+            bios_description
+        );
+        if let Some(t) = f.tracking_method {
+            h.tracking_method = t;
+        }
+        if let Some(d) = f.is_docker_host {
+            h.is_docker_host = d;
+        }
+        self.open_ports.apply(&mut h.open_ports, |a, b| {
+            a.port == b.port && a.protocol.eq_ignore_ascii_case(&b.protocol)
+        });
+        self.software.apply(&mut h.software, |a, b| {
+            a.name == b.name && (b.version.is_none() || a.version == b.version)
+        });
+        self.vulns.apply(&mut h.vulns, |a, b| a.qid == b.qid);
+        self.processors
+            .apply(&mut h.processors, |a, b| a.name == b.name);
+        self.network_interfaces
+            .apply(&mut h.network_interfaces, |a, b| {
+                (a.address.is_some() && a.address == b.address)
+                    || (a.interface_name.is_some() && a.interface_name == b.interface_name)
+            });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_ops_set_add_remove() {
+        let ops = ListOps {
+            set: Some(vec![1, 2, 3]),
+            add: vec![4, 2],
+            remove: vec![1, 9],
+        };
+        let mut list = vec![7];
+        ops.apply(&mut list, |a, b| a == b);
+        assert_eq!(list, vec![2, 3, 4]);
+    }
+}
