@@ -18,6 +18,14 @@ impl TagChanges {
     }
 }
 
+/// What an update of generic assets (`/am/asset`) changes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AssetChange {
+    pub name: Option<String>,
+    pub criticality_score: Option<i32>,
+    pub tags: TagChanges,
+}
+
 /// `set` replaces a list, `add` appends items (replacing one with the same key), `remove` drops
 /// the items with the key of each given one; keys unknown to the list are ignored.
 #[derive(Debug, Clone, PartialEq, Eq)]

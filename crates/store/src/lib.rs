@@ -13,7 +13,7 @@ mod sqlite;
 
 pub use dataset::Dataset;
 pub use error::StoreError;
-pub use host_change::{HostAssetChange, HostFields, ListOps, TagChanges};
+pub use host_change::{AssetChange, HostAssetChange, HostFields, ListOps, TagChanges};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -160,6 +160,20 @@ pub trait Store: Send + Sync {
         filter: &Filter<AssetField>,
     ) -> Result<u64, StoreError>;
     async fn get_asset(&self, sub: SubscriptionId, id: i64) -> Result<Option<Asset>, StoreError>;
+    /// Changes name, criticality and tags of the selected assets (hosts and web apps alike).
+    async fn update_assets(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<AssetField>,
+        change: &AssetChange,
+        at: Timestamp,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// Deletes the selected assets from the subscription, a web app's WAS side included.
+    async fn delete_assets(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<AssetField>,
+    ) -> Result<Vec<i64>, StoreError>;
 
     /// Queues a scan job on each selected asset able to run it; returns the ids accepted. A
     /// single id that cannot run it is an error; in a bulk request such assets are left out.

@@ -90,6 +90,23 @@ pub async fn asset(state: &AppState, call: Call<'_>) -> Result<ServiceResponse, 
                     })?;
             Ok(one(objects::asset(&asset)))
         }
+        "update" => {
+            let target = call.selector(ASSET)?;
+            let data = call
+                .request
+                .data_object("Asset")?
+                .ok_or_else(|| ApiError::invalid("update needs <data><Asset>…</Asset></data>."))?;
+            let change = asset_change(data)?;
+            let ids = store
+                .update_assets(sub, &target, &change, jiff::Timestamp::now())
+                .await?;
+            Ok(ids_response("Asset", &ids))
+        }
+        "delete" => {
+            let target = call.selector(ASSET)?;
+            let ids = store.delete_assets(sub, &target).await?;
+            Ok(ids_response("Asset", &ids))
+        }
         op => Err(ApiError::not_supported(op, "Asset")),
     }
 }
@@ -109,5 +126,33 @@ fn host_data<'a>(call: &'a Call<'_>) -> Result<&'a Element, ApiError> {
             call.endpoint.operation
         ))
         .resolution("Put the host's fields under data/HostAsset.")
+    })
+}
+
+/// An `<Asset>` update: name, criticalityScore and tags, as the generic asset view allows.
+fn asset_change(data: &Element) -> Result<openqps_store::AssetChange, ApiError> {
+    let host = host_input::decode(data)?;
+    let only = openqps_store::HostAssetChange {
+        fields: openqps_store::HostFields {
+            name: host.fields.name.clone(),
+            criticality_score: host.fields.criticality_score,
+            ..Default::default()
+        },
+        tags: host.tags.clone(),
+        ..Default::default()
+    };
+    if host != only {
+        return Err(ApiError::invalid(
+            "An Asset update changes name, criticalityScore and tags only.",
+        )
+        .resolution("Change host details through update/am/hostasset."));
+    }
+    if only.is_empty() {
+        return Err(ApiError::invalid("The Asset in data changes nothing."));
+    }
+    Ok(openqps_store::AssetChange {
+        name: host.fields.name,
+        criticality_score: host.fields.criticality_score,
+        tags: host.tags,
     })
 }

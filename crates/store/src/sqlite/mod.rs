@@ -503,6 +503,33 @@ impl Store for SqliteStore {
         Ok(load_assets(&mut tx, &ids).await?.pop())
     }
 
+    async fn update_assets(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<AssetField>,
+        change: &crate::AssetChange,
+        at: Timestamp,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids = write::select(&mut tx, all_assets_query(sub), target, sub, "Asset").await?;
+        write::update_assets(&mut tx, sub, &ids, change, at).await?;
+        rules::reapply_to_hosts(&mut tx, sub, &ids).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn delete_assets(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<AssetField>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids = write::select(&mut tx, all_assets_query(sub), target, sub, "Asset").await?;
+        write::delete_assets(&mut tx, &ids).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
     async fn launch_scans(
         &self,
         sub: SubscriptionId,

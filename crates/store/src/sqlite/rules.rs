@@ -110,7 +110,19 @@ pub(crate) async fn reapply_to_hosts(
         return Ok(());
     }
     for chunk in ids.chunks(CHUNK) {
-        let hosts = load_hosts(conn, chunk).await?;
+        // Rules tag hosts only; web apps among the ids keep their tags.
+        let q = Query::select()
+            .column("id")
+            .from("asset")
+            .and_where(Expr::col("id").is_in(chunk.iter().copied()))
+            .and_where(Expr::col("asset_type").eq("HOST"))
+            .to_owned();
+        let host_ids: Vec<i64> = fetch(conn, &q)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
+        let hosts = load_hosts(conn, &host_ids).await?;
         for (tag, rule) in &rules {
             let (yes, no): (Vec<_>, Vec<_>) = hosts.iter().partition(|h| rule.matches(h));
             let yes: Vec<i64> = yes.iter().map(|h| h.id).collect();

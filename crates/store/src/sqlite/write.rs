@@ -2,7 +2,7 @@
 
 use super::{execute, existing_id, fetch, matching_ids};
 use crate::filter_sql::SqlTarget;
-use crate::{HostAssetChange, ScanRequest, Selector, StoreError};
+use crate::{AssetChange, HostAssetChange, ScanRequest, Selector, StoreError, TagChanges};
 use openqps_model::{SubscriptionId, Timestamp};
 use sea_query::{Expr, ExprTrait, OnConflict, Query, SelectStatement};
 use sqlx::{Row, SqliteConnection};
@@ -40,7 +40,42 @@ pub(crate) async fn update_hosts(
     if ids.is_empty() {
         return Ok(());
     }
-    let tags = &change.tags;
+    change_tags(conn, sub, ids, &change.tags).await?;
+    for chunk in ids.chunks(CHUNK) {
+        for mut host in super::load_hosts(conn, chunk).await? {
+            change.apply_to(&mut host);
+            write_host_row(conn, &host, at).await?;
+            if change.changes_lists() {
+                for table in [
+                    "host_port",
+                    "host_software",
+                    "host_vuln",
+                    "host_processor",
+                    "host_interface",
+                ] {
+                    let del = Query::delete()
+                        .from_table(table)
+                        .and_where(Expr::col("asset_id").eq(host.id))
+                        .to_owned();
+                    execute(conn, &del).await?;
+                }
+                super::load::insert_lists(conn, host.id, &host).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies `set`/`add`/`remove` of tag ids to every asset of `ids`.
+pub(crate) async fn change_tags(
+    conn: &mut SqliteConnection,
+    sub: SubscriptionId,
+    ids: &[i64],
+    tags: &TagChanges,
+) -> Result<(), StoreError> {
+    if ids.is_empty() || tags.is_empty() {
+        return Ok(());
+    }
     let wanted: Vec<i64> = tags
         .set
         .iter()
@@ -67,26 +102,31 @@ pub(crate) async fn update_hosts(
                 .to_owned();
             execute(conn, &del).await?;
         }
-        for mut host in super::load_hosts(conn, chunk).await? {
-            change.apply_to(&mut host);
-            write_host_row(conn, &host, at).await?;
-            if change.changes_lists() {
-                for table in [
-                    "host_port",
-                    "host_software",
-                    "host_vuln",
-                    "host_processor",
-                    "host_interface",
-                ] {
-                    let del = Query::delete()
-                        .from_table(table)
-                        .and_where(Expr::col("asset_id").eq(host.id))
-                        .to_owned();
-                    execute(conn, &del).await?;
-                }
-                super::load::insert_lists(conn, host.id, &host).await?;
-            }
+    }
+    Ok(())
+}
+
+/// Name, criticality and tags of any asset (host or web app), and `modified`.
+pub(crate) async fn update_assets(
+    conn: &mut SqliteConnection,
+    sub: SubscriptionId,
+    ids: &[i64],
+    change: &AssetChange,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    change_tags(conn, sub, ids, &change.tags).await?;
+    for chunk in ids.chunks(CHUNK) {
+        let mut upd = Query::update();
+        upd.table("asset")
+            .value("modified", at.as_second())
+            .and_where(Expr::col("id").is_in(chunk.iter().copied()));
+        if let Some(name) = &change.name {
+            upd.value("name", name.clone());
         }
+        if let Some(score) = change.criticality_score {
+            upd.value("criticality_score", score);
+        }
+        execute(conn, &upd).await?;
     }
     Ok(())
 }
