@@ -1,6 +1,6 @@
 //! The field registries: which criteria each object accepts.
 
-use crate::{FieldDef, FieldType, Keywords};
+use crate::{FieldDef, FieldType, Keywords, Operator};
 use openqps_model::{PROVIDERS, RULE_TYPES, TrackingMethod};
 
 use FieldType::{Date, Integer, Keyword, Text};
@@ -36,6 +36,11 @@ pub enum HostField {
     LastComplianceScan,
     Port,
     InstalledSoftware,
+    ActivationKey,
+    AgentConfigurationName,
+    AgentConfigurationId,
+    AgentVersion,
+    LastCheckedIn,
 }
 
 pub static HOSTASSET: &[FieldDef<HostField>] = &[
@@ -62,6 +67,22 @@ pub static HOSTASSET: &[FieldDef<HostField>] = &[
     FieldDef::new("lastComplianceScan", Date, HostField::LastComplianceScan),
     FieldDef::new("port", Integer, HostField::Port),
     FieldDef::new("installedSoftware", Text, HostField::InstalledSoftware),
+    FieldDef::new("activationKey", Text, HostField::ActivationKey)
+        .with_operators(&[Operator::Equals]),
+    FieldDef::new(
+        "agentConfigurationName",
+        Text,
+        HostField::AgentConfigurationName,
+    )
+    .with_operators(&[Operator::Equals, Operator::Contains]),
+    FieldDef::new(
+        "agentConfigurationId",
+        Integer,
+        HostField::AgentConfigurationId,
+    )
+    .with_operators(&[Operator::Equals]),
+    FieldDef::new("agentVersion", Text, HostField::AgentVersion),
+    FieldDef::new("lastCheckedIn", Date, HostField::LastCheckedIn),
 ];
 
 /// Where an Asset (`/am/asset`) criterion looks.

@@ -16,6 +16,8 @@ pub(crate) enum Target {
     TagId,
     Port,
     Software,
+    /// A column of the host's `agent` row; hosts without an agent have no value.
+    Agent(&'static str),
 }
 
 pub(crate) trait SqlTarget: Copy {
@@ -44,6 +46,11 @@ impl SqlTarget for HostField {
             LastComplianceScan => Target::Col("a", "last_compliance_scan"),
             Port => Target::Port,
             InstalledSoftware => Target::Software,
+            ActivationKey => Target::Agent("activation_key_id"),
+            AgentConfigurationName => Target::Agent("configuration_name"),
+            AgentConfigurationId => Target::Agent("configuration_id"),
+            AgentVersion => Target::Agent("agent_version"),
+            LastCheckedIn => Target::Agent("last_checked_in"),
         }
     }
 }
@@ -140,6 +147,14 @@ fn condition<F: SqlTarget>(c: &Condition<F>, sub: i64) -> Expr {
                 .from_as("host_port", "p")
                 .to_owned(),
             Expr::col(("p", "port")),
+            c,
+        ),
+        Target::Agent(col) => collection(
+            Query::select()
+                .column(("g", "asset_id"))
+                .from_as("agent", "g")
+                .to_owned(),
+            Expr::col(("g", col)),
             c,
         ),
         Target::Software => collection(
