@@ -270,3 +270,24 @@ pub fn tag(t: &openqps_model::Tag) -> Node {
     n.opt_text("description", &t.description);
     Node::Elem("Tag", n)
 }
+
+/// Keeps only the listed top-level elements of an object (always its `id`): what a request's
+/// `fields` asks for. Names that the object does not have are ignored.
+pub fn keep_fields(node: Node, names: &[String]) -> Node {
+    match node {
+        Node::Elem(name, children) => Node::Elem(
+            name,
+            children
+                .into_iter()
+                .filter(|c| {
+                    let n = match c {
+                        Node::Elem(n, _) | Node::Leaf(n, _) => *n,
+                        Node::List(_) => "list",
+                    };
+                    n == "id" || names.iter().any(|w| w == n)
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}

@@ -16,7 +16,11 @@ pub async fn host_asset(state: &AppState, call: Call<'_>) -> Result<ServiceRespo
         "search" => {
             let filter = call.filter(HOSTASSET)?;
             let page = store.search_host_assets(sub, &filter, call.page()).await?;
-            Ok(page_response(page, |h| h.id, objects::host_asset))
+            Ok(page_response(
+                page,
+                |h| h.id,
+                |h| call.shape(objects::host_asset(h)),
+            ))
         }
         "count" => {
             let filter = call.filter(HOSTASSET)?;
@@ -32,7 +36,7 @@ pub async fn host_asset(state: &AppState, call: Call<'_>) -> Result<ServiceRespo
                     id,
                 },
             )?;
-            Ok(one(objects::host_asset(&host)))
+            Ok(one(call.shape(objects::host_asset(&host))))
         }
         "create" => {
             let change = host_input::decode(host_data(&call)?)?;
@@ -70,7 +74,11 @@ pub async fn asset(state: &AppState, call: Call<'_>) -> Result<ServiceResponse, 
         "search" => {
             let filter = call.filter(ASSET)?;
             let page = store.search_assets(sub, &filter, call.page()).await?;
-            Ok(page_response(page, |a| a.id, objects::asset))
+            Ok(page_response(
+                page,
+                |a| a.id,
+                |a| call.shape(objects::asset(a)),
+            ))
         }
         "count" => {
             let filter = call.filter(ASSET)?;

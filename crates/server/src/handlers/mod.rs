@@ -61,6 +61,30 @@ impl Call<'_> {
         }
     }
 
+    /// The element names a request limits its answer to, from `fields` in the body
+    /// (`<fields><HostAsset><id/><name/>…`, optionally under `<set>`) or `?fields=id,name`.
+    fn field_names(&self) -> Option<Vec<String>> {
+        if let Some(list) = self.param("fields") {
+            return Some(list.split(',').map(|f| f.trim().to_string()).collect());
+        }
+        let mut el = self.request.fields.as_ref()?;
+        if let Some(set) = el.child("set") {
+            el = set;
+        }
+        if let Some(object) = el.child(self.endpoint.object.name()) {
+            el = object;
+        }
+        Some(el.children.iter().map(|c| c.name.clone()).collect())
+    }
+
+    /// Applies `fields` to an object of the answer.
+    fn shape(&self, node: Node) -> Node {
+        match self.field_names() {
+            Some(names) => openqps_wire::objects::keep_fields(node, &names),
+            None => node,
+        }
+    }
+
     fn page(&self) -> PageRequest {
         let p = self.request.preferences;
         PageRequest {
