@@ -4,6 +4,7 @@
 mod am;
 mod ca;
 mod was;
+mod was_input;
 
 use crate::app::AppState;
 use crate::endpoint::{Endpoint, Object};

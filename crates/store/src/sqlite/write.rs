@@ -8,7 +8,7 @@ use sea_query::{Expr, ExprTrait, OnConflict, Query, SelectStatement};
 use sqlx::{Row, SqliteConnection};
 
 /// Large id lists are split so no statement exceeds SQLite's bound-parameter limit.
-const CHUNK: usize = 5_000;
+pub(crate) const CHUNK: usize = 5_000;
 
 /// The ids a selector names: the one id (which must exist in `base`) or all that match.
 pub(crate) async fn select<F: SqlTarget>(
@@ -50,23 +50,7 @@ pub(crate) async fn update_hosts(
         .collect();
     check_tags_exist(conn, sub, &wanted).await?;
     for chunk in ids.chunks(CHUNK) {
-        if let Some(set) = &tags.set {
-            let del = Query::delete()
-                .from_table("asset_tag")
-                .and_where(Expr::col("asset_id").is_in(chunk.iter().copied()))
-                .to_owned();
-            execute(conn, &del).await?;
-            insert_tags(conn, chunk, set).await?;
-        }
-        insert_tags(conn, chunk, &tags.add).await?;
-        if !tags.remove.is_empty() {
-            let del = Query::delete()
-                .from_table("asset_tag")
-                .and_where(Expr::col("asset_id").is_in(chunk.iter().copied()))
-                .and_where(Expr::col("tag_id").is_in(tags.remove.iter().copied()))
-                .to_owned();
-            execute(conn, &del).await?;
-        }
+        change_tags(conn, chunk, tags).await?;
         let mut upd = Query::update();
         upd.table("asset")
             .value("modified", at.as_second())
@@ -82,7 +66,33 @@ pub(crate) async fn update_hosts(
     Ok(())
 }
 
-async fn check_tags_exist(
+/// Applies tag changes (tags known to exist) to the assets `chunk`.
+pub(crate) async fn change_tags(
+    conn: &mut SqliteConnection,
+    chunk: &[i64],
+    tags: &crate::TagChanges,
+) -> Result<(), StoreError> {
+    if let Some(set) = &tags.set {
+        let del = Query::delete()
+            .from_table("asset_tag")
+            .and_where(Expr::col("asset_id").is_in(chunk.iter().copied()))
+            .to_owned();
+        execute(conn, &del).await?;
+        insert_tags(conn, chunk, set).await?;
+    }
+    insert_tags(conn, chunk, &tags.add).await?;
+    if !tags.remove.is_empty() {
+        let del = Query::delete()
+            .from_table("asset_tag")
+            .and_where(Expr::col("asset_id").is_in(chunk.iter().copied()))
+            .and_where(Expr::col("tag_id").is_in(tags.remove.iter().copied()))
+            .to_owned();
+        execute(conn, &del).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn check_tags_exist(
     conn: &mut SqliteConnection,
     sub: SubscriptionId,
     wanted: &[i64],
@@ -207,27 +217,4 @@ async fn load_agents(
         .iter()
         .map(|r| Ok((r.try_get(0)?, crate::rows::agent(r, 1)?)))
         .collect()
-}
-
-pub(crate) async fn delete_webapps(
-    conn: &mut SqliteConnection,
-    ids: &[i64],
-    remove_from_subscription: bool,
-) -> Result<(), StoreError> {
-    for chunk in ids.chunks(CHUNK) {
-        let del = if remove_from_subscription {
-            // The asset row goes, and with it (by cascade) the WAS row and the tag links.
-            Query::delete()
-                .from_table("asset")
-                .and_where(Expr::col("id").is_in(chunk.iter().copied()))
-                .to_owned()
-        } else {
-            Query::delete()
-                .from_table("webapp")
-                .and_where(Expr::col("asset_id").is_in(chunk.iter().copied()))
-                .to_owned()
-        };
-        execute(conn, &del).await?;
-    }
-    Ok(())
 }
