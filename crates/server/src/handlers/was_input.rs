@@ -83,13 +83,18 @@ fn long(el: &Element) -> Result<i64, ApiError> {
 }
 
 fn keyword(el: &Element, values: &[&'static str]) -> Result<String, ApiError> {
+    keyword_as(&el.name, el, values)
+}
+
+/// Like [`keyword`], naming the element `label` in the error (`defaultScanner.type`).
+fn keyword_as(label: &str, el: &Element, values: &[&'static str]) -> Result<String, ApiError> {
     let t = text(el);
     values
         .iter()
         .find(|v| v.eq_ignore_ascii_case(&t))
         .map(|v| v.to_string())
         .ok_or_else(|| {
-            invalid(&el.name, format!("invalid value '{t}'."))
+            invalid(label, format!("invalid value '{t}'."))
                 .resolution(format!("Values expected: {}.", values.join(", ")))
         })
 }
@@ -298,7 +303,7 @@ pub fn decode(el: &Element) -> Result<WebAppInput, ApiError> {
                     }
                 }
                 c.default_scanner = Some(Scanner {
-                    kind: keyword(kind, SCANNER_TYPES)?,
+                    kind: keyword_as("defaultScanner.type", kind, SCANNER_TYPES)?,
                     friendly_name: child
                         .child("friendlyName")
                         .map(text)
