@@ -192,7 +192,5 @@ pub trait Store: Send + Sync {
         &self,
         sub: SubscriptionId,
         target: &Selector<WebAppField>,
-        by: &WebAppOwner,
-        at: Timestamp,
     ) -> Result<Vec<i64>, StoreError>;
 }

@@ -107,9 +107,7 @@ pub async fn webapp(state: &AppState, call: Call<'_>) -> Result<ServiceResponse,
         }
         "purge" => {
             let target = call.selector(WEBAPP)?;
-            let ids = store
-                .purge_webapps(sub, &target, &owner(call.user), jiff::Timestamp::now())
-                .await?;
+            let ids = store.purge_webapps(sub, &target).await?;
             Ok(ids_response("WebApp", &ids))
         }
         op => Err(ApiError::not_supported(op, "WebApp")),

@@ -525,12 +525,10 @@ impl Store for SqliteStore {
         &self,
         sub: SubscriptionId,
         target: &Selector<WebAppField>,
-        by: &WebAppOwner,
-        at: Timestamp,
     ) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.writer.begin().await?;
         let ids = write::select(&mut tx, webapps_query(sub), target, sub, "WebApp").await?;
-        webapps::purge(&mut tx, &ids, by, at).await?;
+        webapps::purge(&mut tx, &ids).await?;
         tx.commit().await?;
         Ok(ids)
     }

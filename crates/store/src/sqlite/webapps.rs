@@ -435,13 +435,9 @@ pub(crate) async fn update(
     Ok(())
 }
 
-/// Clears the scan history of the web apps `ids`: their last scan goes; the apps stay.
-pub(crate) async fn purge(
-    conn: &mut SqliteConnection,
-    ids: &[i64],
-    by: &WebAppOwner,
-    at: Timestamp,
-) -> Result<(), StoreError> {
+/// Clears the scan history of the web apps `ids`: their last scan goes; the apps, and their
+/// `updatedDate`, stay as they are (purge changes scan data, not the application).
+pub(crate) async fn purge(conn: &mut SqliteConnection, ids: &[i64]) -> Result<(), StoreError> {
     for chunk in ids.chunks(CHUNK) {
         let upd = Query::update()
             .table("webapp")
@@ -449,8 +445,6 @@ pub(crate) async fn purge(
             .value("last_scan_name", None::<String>)
             .value("last_scan_status", None::<String>)
             .value("last_scan_date", None::<i64>)
-            .value("updated_by", by.id)
-            .value("updated", at.as_second())
             .and_where(Expr::col("asset_id").is_in(chunk.iter().copied()))
             .to_owned();
         execute(conn, &upd).await?;
