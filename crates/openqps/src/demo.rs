@@ -18,7 +18,10 @@
 //!   no activated module, and none has both `AGENT_PC` and `AGENT_SCA`;
 //! - 30 web applications with the consecutive ids 28297430..=28297459, sorted ascending; the only
 //!   names containing "New Webapp" are `New Webapp 1`..`3` (28297451..=28297453) and
-//!   `New Webapp 4` (28297455).
+//!   `New Webapp 4` (28297455); the others have an `EXTERNAL` default scanner, a last scan when
+//!   their offset from 28297430 is not a multiple of 3 (28297431 has one, 28297430 none), and
+//!   the attribute `Business Unit` when it is a multiple of 5 (`Retail` for multiples of 10,
+//!   else `Finance`).
 
 use std::collections::BTreeSet;
 
