@@ -301,3 +301,73 @@ impl WebAppChange {
         w.updated = at;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_ops_set_then_add_then_remove() {
+        let ops = ListOps {
+            set: Some(vec![1, 2]),
+            add: vec![2, 3],
+            remove: vec![1],
+        };
+        let mut list = vec![9];
+        ops.apply(&mut list, |a, b| a == b);
+        assert_eq!(list, vec![2, 3]);
+    }
+
+    #[test]
+    fn attributes_update_by_name_and_comments_are_stamped() {
+        let me = WebAppOwner {
+            id: 1,
+            username: "admin".into(),
+            first_name: String::new(),
+            last_name: String::new(),
+        };
+        let at = Timestamp::from_second(1_700_000_000).unwrap();
+        let attr = |n: &str, v: &str| Attribute {
+            name: n.into(),
+            value: v.into(),
+        };
+        let mut w = WebApp {
+            id: 1,
+            name: "a".into(),
+            url: "https://a/".into(),
+            os: None,
+            owner: me.clone(),
+            scope: "ALL".into(),
+            tags: Vec::new(),
+            created: at,
+            updated: at,
+            is_scheduled: false,
+            details: WebAppDetails {
+                attributes: vec![attr("Team", "Blue"), attr("Tier", "1")],
+                ..WebAppDetails::default()
+            },
+        };
+        let later = Timestamp::from_second(1_700_000_100).unwrap();
+        let change = WebAppChange {
+            attributes: ListOps {
+                remove: vec![attr("Tier", "")],
+                ..ListOps::default()
+            },
+            attributes_update: vec![attr("Team", "Red"), attr("Zone", "EU")],
+            comments: ListOps {
+                add: vec!["hi".into()],
+                ..ListOps::default()
+            },
+            ..WebAppChange::default()
+        };
+        change.apply(&mut w, &me, later);
+        assert_eq!(
+            w.details.attributes,
+            vec![attr("Team", "Red"), attr("Zone", "EU")]
+        );
+        assert_eq!(w.details.comments[0].author.as_ref(), Some(&me));
+        assert_eq!(w.details.comments[0].created, Some(later));
+        assert_eq!(w.updated, later);
+        assert_eq!(w.details.updated_by.as_ref(), Some(&me));
+    }
+}

@@ -232,6 +232,31 @@ mod tests {
     }
 
     #[test]
+    fn named_fields_need_and_keep_their_name() {
+        use crate::fields::{WEBAPP, WebAppField};
+        let mut c = raw("attributes", "EQUALS", "Blue");
+        assert!(matches!(
+            compile("WebApp", WEBAPP, std::slice::from_ref(&c)),
+            Err(CriteriaError::MissingName { .. })
+        ));
+        c.name = Some(" Team ".into());
+        let f = compile("WebApp", WEBAPP, &[c]).unwrap();
+        assert_eq!(f.conditions[0].target, WebAppField::Attribute);
+        assert_eq!(f.conditions[0].name.as_deref(), Some("Team"));
+        // Elsewhere a name is ignored.
+        let mut n = raw("name", "EQUALS", "x");
+        n.name = Some("ignored".into());
+        let f = compile("WebApp", WEBAPP, &[n]).unwrap();
+        assert_eq!(f.conditions[0].name, None);
+        // tags takes NONE only.
+        assert!(compile("WebApp", WEBAPP, &[raw("tags", "NONE", "")]).is_ok());
+        assert!(matches!(
+            compile("WebApp", WEBAPP, &[raw("tags", "EQUALS", "1")]),
+            Err(CriteriaError::BadOperator { .. })
+        ));
+    }
+
+    #[test]
     fn refuses_what_qualys_refuses() {
         let e = compile("HostAsset", HOSTASSET, &[raw("qwebHostId", "IN", "abc123")]).unwrap_err();
         assert_eq!(
