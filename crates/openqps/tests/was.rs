@@ -107,6 +107,48 @@ fn thousands_of_created_web_apps_page_exactly_once_both_ways() {
         filter = format!("<Criteria field=\"id\" operator=\"GREATER\">{last}</Criteria>");
     }
     assert_eq!(by_id, created);
+
+    // One bulk update by filters reaches every one of them, in one answer.
+    let r = s.post_xml(
+        "/qps/rest/3.0/update/was/webapp",
+        "<ServiceRequest><filters><Criteria field=\"name\" operator=\"CONTAINS\">App </Criteria></filters>\
+         <data><WebApp><useSitemap>true</useSitemap></WebApp></data></ServiceRequest>",
+    );
+    assert_eq!(r.ids("WebApp"), created);
+    let sitemap = s.post_xml(
+        SEARCH,
+        "<ServiceRequest><preferences><verbose>true</verbose><limitResults>1000</limitResults></preferences></ServiceRequest>",
+    );
+    assert_eq!(
+        sitemap
+            .body
+            .matches("<useSitemap>true</useSitemap>")
+            .count(),
+        1000
+    );
+}
+
+#[test]
+fn a_web_app_with_thousands_of_list_items_is_stored_whole() {
+    let s = Server::start(&[]);
+    let domains: String = (0..6_000)
+        .map(|i| format!("<Domain>d{i}.example.com</Domain>"))
+        .collect();
+    let id = create(
+        &s,
+        "Many",
+        "https://many.example.com/",
+        &format!("<scope>DOMAINS</scope><domains><set>{domains}</set></domains>"),
+    );
+    let got = s.call(
+        "GET",
+        &format!("/qps/rest/3.0/get/was/webapp/{id}"),
+        &[],
+        "",
+    );
+    assert_eq!(got.tag("count").as_deref(), Some("1"));
+    assert_eq!(got.body.matches("<Domain>").count(), 6_000);
+    assert!(got.body.contains("<count>6000</count>"));
 }
 
 #[test]

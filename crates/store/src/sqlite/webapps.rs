@@ -13,6 +13,9 @@ use sea_query::{Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
 use sqlx::{Row, SqliteConnection};
 use std::collections::HashMap;
 
+/// Rows per multi-row INSERT: at most 6 values each, well under SQLite's 32,766 parameters.
+const ROWS: usize = 1_000;
+
 /// `SELECT … FROM asset a JOIN webapp w` of one subscription.
 pub(crate) fn webapps_query(sub: SubscriptionId) -> SelectStatement {
     Query::select()
@@ -359,32 +362,38 @@ pub(crate) async fn write(
                 .map(|r| (kind, Some(r.id), r.name.clone(), false)),
         );
     }
-    if !items.is_empty() {
+    let items: Vec<_> = items
+        .into_iter()
+        .enumerate()
+        .map(|(ord, (kind, ref_id, text, regex))| (ord, kind, ref_id, text, regex))
+        .collect();
+    // Rows go in batches so no statement exceeds SQLite's bound-parameter limit.
+    for batch in items.chunks(ROWS) {
         let mut ins = Query::insert();
         ins.into_table("webapp_item")
             .columns(["asset_id", "kind", "ord", "ref_id", "text", "regex"]);
-        for (ord, (kind, ref_id, text, regex)) in items.into_iter().enumerate() {
+        for (ord, kind, ref_id, text, regex) in batch {
             ins.values_panic([
                 id.into(),
-                kind.into(),
-                (ord as i64).into(),
-                ref_id.into(),
-                text.into(),
-                (regex as i64).into(),
+                (*kind).into(),
+                (*ord as i64).into(),
+                (*ref_id).into(),
+                text.clone().into(),
+                (*regex as i64).into(),
             ]);
         }
         execute(conn, &ins).await?;
     }
-    if !d.attributes.is_empty() {
+    for batch in d.attributes.chunks(ROWS) {
         let mut ins = Query::insert();
         ins.into_table("webapp_attribute")
             .columns(["asset_id", "name", "value"]);
-        for a in &d.attributes {
+        for a in batch {
             ins.values_panic([id.into(), a.name.clone().into(), a.value.clone().into()]);
         }
         execute(conn, &ins).await?;
     }
-    if !d.comments.is_empty() {
+    for (n, batch) in d.comments.chunks(ROWS).enumerate() {
         let mut ins = Query::insert();
         ins.into_table("webapp_comment").columns([
             "asset_id",
@@ -393,10 +402,10 @@ pub(crate) async fn write(
             "author_id",
             "created",
         ]);
-        for (ord, c) in d.comments.iter().enumerate() {
+        for (i, c) in batch.iter().enumerate() {
             ins.values_panic([
                 id.into(),
-                (ord as i64).into(),
+                ((n * ROWS + i) as i64).into(),
                 c.contents.clone().into(),
                 c.author.as_ref().map(|u| u.id).into(),
                 c.created.map(|t| t.as_second()).into(),

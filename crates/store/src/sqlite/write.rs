@@ -122,23 +122,26 @@ async fn insert_tags(
     assets: &[i64],
     tags: &[i64],
 ) -> Result<(), StoreError> {
-    if tags.is_empty() {
-        return Ok(());
-    }
-    let mut ins = Query::insert();
-    ins.into_table("asset_tag")
-        .columns(["tag_id", "asset_id"])
-        .on_conflict(
-            OnConflict::columns(["tag_id", "asset_id"])
-                .do_nothing()
-                .to_owned(),
-        );
-    for a in assets {
-        for t in tags {
+    let pairs: Vec<(i64, i64)> = assets
+        .iter()
+        .flat_map(|a| tags.iter().map(move |t| (*t, *a)))
+        .collect();
+    // Two values a row: batches stay under SQLite's bound-parameter limit whatever the number
+    // of assets times tags.
+    for batch in pairs.chunks(CHUNK) {
+        let mut ins = Query::insert();
+        ins.into_table("asset_tag")
+            .columns(["tag_id", "asset_id"])
+            .on_conflict(
+                OnConflict::columns(["tag_id", "asset_id"])
+                    .do_nothing()
+                    .to_owned(),
+            );
+        for (t, a) in batch {
             ins.values_panic([(*t).into(), (*a).into()]);
         }
+        execute(conn, &ins).await?;
     }
-    execute(conn, &ins).await?;
     Ok(())
 }
 
