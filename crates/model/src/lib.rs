@@ -19,7 +19,10 @@ pub use asset::{
 pub use scan::{Ineligible, ScanJob, ScanState, ScanType};
 pub use tag::{PROVIDERS, RULE_TYPES, Tag};
 pub use tenancy::{SubscriptionId, User, UserId};
-pub use webapp::{WebApp, WebAppOwner};
+pub use webapp::{
+    Attribute, Comment, IdName, LastScan, ListOps, Scanner, UrlEntry, WebApp, WebAppChange,
+    WebAppConfig, WebAppDetails, WebAppOwner,
+};
 
 /// Every time openqps stores or shows has whole-second precision, as the Qualys wire format does.
 pub type Timestamp = jiff::Timestamp;

@@ -18,14 +18,17 @@
 //!   no activated module, and none has both `AGENT_PC` and `AGENT_SCA`;
 //! - 30 web applications with the consecutive ids 28297430..=28297459, sorted ascending; the only
 //!   names containing "New Webapp" are `New Webapp 1`..`3` (28297451..=28297453) and
-//!   `New Webapp 4` (28297455).
+//!   `New Webapp 4` (28297455); the others have an `EXTERNAL` default scanner, a last scan when
+//!   their offset from 28297430 is not a multiple of 3 (28297431 has one, 28297430 none), and
+//!   the attribute `Business Unit` when it is a multiple of 5 (`Retail` for multiples of 10,
+//!   else `Finance`).
 
 use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 use openqps_model::{
-    AgentInfo, HostAsset, Module, NetworkInterface, OpenPort, Processor, Software, Tag, TagRef,
-    TrackingMethod, Vuln, WebApp, WebAppOwner,
+    AgentInfo, Attribute, HostAsset, LastScan, Module, NetworkInterface, OpenPort, Processor,
+    Scanner, Software, Tag, TagRef, TrackingMethod, Vuln, WebApp, WebAppDetails, WebAppOwner,
 };
 use openqps_store::Dataset;
 
@@ -1405,6 +1408,10 @@ fn webapps(g: &mut Gen) -> Vec<WebApp> {
                     created: secs(created),
                     updated: g.time(created, created + DAY),
                     is_scheduled: false,
+                    details: WebAppDetails {
+                        created_by: Some(owner.clone()),
+                        ..WebAppDetails::default()
+                    },
                 };
             }
             let &(name, url) = named.next().expect("enough web app names");
@@ -1420,7 +1427,7 @@ fn webapps(g: &mut Gen) -> Vec<WebApp> {
             };
             tags.sort_by_key(|t| t.id);
             let created = g.rng.range(START_2023, END_2023 - 30 * DAY);
-            WebApp {
+            let mut w = WebApp {
                 id,
                 name: name.to_owned(),
                 url: url.to_owned(),
@@ -1431,9 +1438,49 @@ fn webapps(g: &mut Gen) -> Vec<WebApp> {
                 created: secs(created),
                 updated: g.time(created, END_2023),
                 is_scheduled: g.rng.chance(60),
-            }
+                details: WebAppDetails::default(),
+            };
+            w.details = webapp_details(id, name, &owner, w.updated);
+            w
         })
         .collect()
+}
+
+/// Settings of a configured demo application, derived from its id alone so the random stream
+/// (and so every other demo value) does not depend on them: two apps in three have a last scan,
+/// one in five a `Business Unit` attribute.
+fn webapp_details(id: i64, name: &str, owner: &WebAppOwner, updated: Timestamp) -> WebAppDetails {
+    let n = id - FIRST_WEBAPP_ID;
+    let statuses = [
+        "FINISHED",
+        "FINISHED",
+        "ERROR",
+        "CANCELED",
+        "TIME_LIMIT_EXCEEDED",
+    ];
+    WebAppDetails {
+        created_by: Some(owner.clone()),
+        updated_by: Some(owner.clone()),
+        default_scanner: Some(Scanner {
+            kind: "EXTERNAL".to_owned(),
+            friendly_name: None,
+        }),
+        attributes: if n % 5 == 0 {
+            vec![Attribute {
+                name: "Business Unit".to_owned(),
+                value: if n % 10 == 0 { "Retail" } else { "Finance" }.to_owned(),
+            }]
+        } else {
+            Vec::new()
+        },
+        last_scan: (n % 3 != 0).then(|| LastScan {
+            id: 4_100_000 + n,
+            name: Some(format!("Web Application Vulnerability Scan - {name}")),
+            status: statuses[(n as usize) % statuses.len()].to_owned(),
+            date: updated,
+        }),
+        ..WebAppDetails::default()
+    }
 }
 
 #[cfg(test)]

@@ -95,13 +95,15 @@ fn run(case: &Case) -> Result<(), String> {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
+    let started = jiff::Timestamp::now();
     let reply = server.call(&case.method, &case.target, &headers, &case.body);
+    let ended = jiff::Timestamp::now();
     let after = server.fingerprint();
     let json = reply.content_type.contains("json");
     let expected_path = case
         .path
         .with_extension(if json { "resp.json" } else { "resp.xml" });
-    let actual = reply.body.replace(&server.base, "{base}");
+    let actual = mask_now(&reply.body.replace(&server.base, "{base}"), started, ended);
     if std::env::var_os("OPENQPS_BLESS").is_some() {
         std::fs::write(&expected_path, &actual).expect("bless");
     }
@@ -129,6 +131,42 @@ fn run(case: &Case) -> Result<(), String> {
         (true, true) => Err("the call was expected to write but changed nothing".into()),
         _ => Ok(()),
     }
+}
+
+/// Writes `{now}` for each timestamp the call itself stamped (between `started` and `ended`),
+/// such as the dates of a created web app, so the expected files stay fixed.
+fn mask_now(body: &str, started: jiff::Timestamp, ended: jiff::Timestamp) -> String {
+    const LEN: usize = "2023-01-01T00:00:00Z".len();
+    let fmt = |t: jiff::Timestamp| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let lo = fmt(started - jiff::SignedDuration::from_secs(1));
+    let hi = fmt(ended + jiff::SignedDuration::from_secs(1));
+    let is_stamp = |s: &str| {
+        s.len() == LEN
+            && s.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 => b == b'-',
+                10 => b == b'T',
+                13 | 16 => b == b':',
+                19 => b == b'Z',
+                _ => b.is_ascii_digit(),
+            })
+    };
+    let mut out = String::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        let cand = body.get(i..i + LEN).filter(|c| is_stamp(c));
+        match cand {
+            Some(c) if c >= lo.as_str() && c <= hi.as_str() => {
+                out.push_str("{now}");
+                i += LEN;
+            }
+            _ => {
+                let ch = body[i..].chars().next().expect("in bounds");
+                out.push(ch);
+                i += ch.len_utf8();
+            }
+        }
+    }
+    out
 }
 
 fn serde_json_check(body: &str) -> Result<(), String> {

@@ -30,6 +30,8 @@ pub enum CriteriaError {
         operator: String,
         allowed: &'static [Operator],
     },
+    #[error("Criteria: the criteria '{field}' needs a 'name' attribute.")]
+    MissingName { field: String },
     #[error("Criteria: Invalid value format for criteria '{field}' ({value}).")]
     BadValue {
         field: String,
@@ -51,6 +53,9 @@ impl CriteriaError {
             CriteriaError::UnknownField { known, .. } => {
                 format!("Use one of these fields: {}.", known.join(", "))
             }
+            CriteriaError::MissingName { field } => format!(
+                "Name the attribute to compare: <Criteria field=\"{field}\" name=\"…\" operator=\"…\">."
+            ),
             CriteriaError::BadOperator { allowed, .. } => format!(
                 "Operators allowed for this field: {}.",
                 allowed
@@ -102,6 +107,15 @@ pub fn compile<F: Copy>(
                 operator: c.operator.trim().to_string(),
                 allowed: def.operators,
             })?;
+        let name = match c.name.as_deref().map(str::trim) {
+            Some(n) if def.named && !n.is_empty() => Some(n.to_string()),
+            _ if def.named => {
+                return Err(CriteriaError::MissingName {
+                    field: def.name.to_string(),
+                });
+            }
+            _ => None,
+        };
         let text = normalize(&c.value);
         let chars = text.chars().count();
         let values = text.split(',').count();
@@ -129,6 +143,7 @@ pub fn compile<F: Copy>(
             target: def.target,
             op,
             value,
+            name,
         });
     }
     Ok(Filter { conditions })
@@ -214,6 +229,31 @@ mod tests {
         assert_eq!(f.conditions[0].value, Value::Ints(vec![1, 2, 3]));
         assert_eq!(f.conditions[1].value, Value::Text("Cloud Agent".into()));
         assert_eq!(f.conditions[2].value, Value::Text("BMC Helix".into()));
+    }
+
+    #[test]
+    fn named_fields_need_and_keep_their_name() {
+        use crate::fields::{WEBAPP, WebAppField};
+        let mut c = raw("attributes", "EQUALS", "Blue");
+        assert!(matches!(
+            compile("WebApp", WEBAPP, std::slice::from_ref(&c)),
+            Err(CriteriaError::MissingName { .. })
+        ));
+        c.name = Some(" Team ".into());
+        let f = compile("WebApp", WEBAPP, &[c]).unwrap();
+        assert_eq!(f.conditions[0].target, WebAppField::Attribute);
+        assert_eq!(f.conditions[0].name.as_deref(), Some("Team"));
+        // Elsewhere a name is ignored.
+        let mut n = raw("name", "EQUALS", "x");
+        n.name = Some("ignored".into());
+        let f = compile("WebApp", WEBAPP, &[n]).unwrap();
+        assert_eq!(f.conditions[0].name, None);
+        // tags takes NONE only.
+        assert!(compile("WebApp", WEBAPP, &[raw("tags", "NONE", "")]).is_ok());
+        assert!(matches!(
+            compile("WebApp", WEBAPP, &[raw("tags", "EQUALS", "1")]),
+            Err(CriteriaError::BadOperator { .. })
+        ));
     }
 
     #[test]

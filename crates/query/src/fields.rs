@@ -108,28 +108,49 @@ pub static ASSET: &[FieldDef<AssetField>] = &[
     FieldDef::new("tagId", Integer, AssetField::TagId),
 ];
 
+pub static SCAN_STATUSES: Keywords = Keywords {
+    values: openqps_model::webapp::SCAN_STATUSES,
+    aliases: &[],
+};
+
 /// Where a WAS WebApp criterion looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WebAppField {
     Id,
     Name,
     Url,
+    /// `tags` with `NONE`: no tag at all.
+    Tags,
     TagName,
     TagId,
     CreatedDate,
     UpdatedDate,
     IsScheduled,
+    IsScanned,
+    LastScanStatus,
+    LastScanDate,
+    /// A custom attribute, named by the criterion's `name`.
+    Attribute,
 }
 
 pub static WEBAPP: &[FieldDef<WebAppField>] = &[
     FieldDef::new("id", Integer, WebAppField::Id),
     FieldDef::new("name", Text, WebAppField::Name),
     FieldDef::new("url", Text, WebAppField::Url),
+    FieldDef::new("tags", Integer, WebAppField::Tags).with_operators(&[Operator::None]),
     FieldDef::new("tags.name", Text, WebAppField::TagName),
     FieldDef::new("tags.id", Integer, WebAppField::TagId),
     FieldDef::new("createdDate", Date, WebAppField::CreatedDate),
     FieldDef::new("updatedDate", Date, WebAppField::UpdatedDate),
     FieldDef::new("isScheduled", FieldType::Boolean, WebAppField::IsScheduled),
+    FieldDef::new("isScanned", FieldType::Boolean, WebAppField::IsScanned),
+    FieldDef::new(
+        "lastScan.status",
+        Keyword(&SCAN_STATUSES),
+        WebAppField::LastScanStatus,
+    ),
+    FieldDef::new("lastScan.date", Date, WebAppField::LastScanDate),
+    FieldDef::new("attributes", Text, WebAppField::Attribute).named(),
 ];
 
 pub static RULE_TYPE_VALUES: Keywords = Keywords {

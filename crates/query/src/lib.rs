@@ -121,6 +121,8 @@ pub struct FieldDef<F: 'static> {
     /// Operators allowed; usually `ty.operators()`.
     pub operators: &'static [Operator],
     pub target: F,
+    /// The criterion must carry a `name` attribute (`<Criteria field="attributes" name="…">`).
+    pub named: bool,
 }
 
 impl<F> FieldDef<F> {
@@ -130,7 +132,13 @@ impl<F> FieldDef<F> {
             ty,
             operators: ty.operators(),
             target,
+            named: false,
         }
+    }
+
+    pub const fn named(mut self) -> FieldDef<F> {
+        self.named = true;
+        self
     }
 
     pub const fn with_operators(mut self, operators: &'static [Operator]) -> FieldDef<F> {
@@ -163,6 +171,9 @@ pub struct Condition<F> {
     pub target: F,
     pub op: Operator,
     pub value: Value,
+    /// The `name` attribute of the criterion, for fields that take one (WAS custom attributes:
+    /// which attribute the value is compared with).
+    pub name: Option<String>,
 }
 
 /// Conditions ANDed together; empty matches everything.

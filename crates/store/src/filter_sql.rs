@@ -1,5 +1,6 @@
 //! Typed filters to SQL. Each field target maps to a column of `asset a` (or `webapp w`) or to an
-//! index-backed subquery over a collection table; nothing is ever filtered in memory.
+//! index-backed subquery over a collection table (tags, ports, software, WAS custom attributes);
+//! nothing is ever filtered in memory.
 
 use openqps_query::fields::{AssetField, HostField, TagField, WebAppField};
 use openqps_query::{Condition, Filter, Operator, Value};
@@ -12,12 +13,16 @@ pub(crate) enum Target {
     Col(&'static str, &'static str),
     /// A 0/1 column.
     BoolCol(&'static str, &'static str),
+    /// Whether a column holds a value: a boolean criterion (`isScanned`).
+    Present(&'static str, &'static str),
     TagName,
     TagId,
     Port,
     Software,
     /// A column of the host's `agent` row; hosts without an agent have no value.
     Agent(&'static str),
+    /// A WAS custom attribute, named by the condition.
+    Attribute,
 }
 
 pub(crate) trait SqlTarget: Copy {
@@ -77,11 +82,16 @@ impl SqlTarget for WebAppField {
             Id => Target::Col("a", "id"),
             Name => Target::Col("a", "name"),
             Url => Target::Col("w", "url"),
+            Tags => Target::TagId,
             TagName => Target::TagName,
             TagId => Target::TagId,
             CreatedDate => Target::Col("w", "created"),
             UpdatedDate => Target::Col("w", "updated"),
             IsScheduled => Target::BoolCol("w", "is_scheduled"),
+            IsScanned => Target::Present("w", "last_scan_id"),
+            LastScanStatus => Target::Col("w", "last_scan_status"),
+            LastScanDate => Target::Col("w", "last_scan_date"),
+            Attribute => Target::Attribute,
         }
     }
 }
@@ -118,6 +128,23 @@ fn condition<F: SqlTarget>(c: &Condition<F>, sub: i64) -> Expr {
                 _ => Expr::col((t, col)).eq(v),
             }
         }
+        Target::Present(t, col) => {
+            let wanted = matches!(c.value, Value::Bool(true)) != (c.op == Operator::NotEquals);
+            if wanted {
+                Expr::col((t, col)).is_not_null()
+            } else {
+                Expr::col((t, col)).is_null()
+            }
+        }
+        Target::Attribute => collection(
+            Query::select()
+                .column(("wa", "asset_id"))
+                .from_as("webapp_attribute", "wa")
+                .and_where(Expr::col(("wa", "name")).eq(c.name.clone().unwrap_or_default()))
+                .to_owned(),
+            Expr::col(("wa", "value")),
+            c,
+        ),
         Target::TagName => collection(
             Query::select()
                 .column(("at", "asset_id"))

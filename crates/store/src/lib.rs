@@ -18,7 +18,8 @@ pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
 use openqps_model::{
-    Asset, HostAsset, ScanType, SubscriptionId, Tag, Timestamp, User, UserId, WebApp,
+    Asset, HostAsset, ScanType, SubscriptionId, Tag, Timestamp, User, UserId, WebApp, WebAppChange,
+    WebAppOwner,
 };
 use openqps_query::Filter;
 use openqps_query::fields::{AssetField, HostField, TagField, WebAppField};
@@ -246,5 +247,30 @@ pub trait Store: Send + Sync {
         sub: SubscriptionId,
         target: &Selector<WebAppField>,
         remove_from_subscription: bool,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// Creates a web app (and its asset, same id) from `app` (its id is ignored) with these
+    /// tags; returns it as stored.
+    async fn create_webapp(
+        &self,
+        sub: SubscriptionId,
+        app: &WebApp,
+        tag_ids: &[i64],
+    ) -> Result<WebApp, StoreError>;
+    /// Applies `change` and `tags` to the selected web apps, as done by `by`; returns their ids.
+    async fn update_webapps(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<WebAppField>,
+        change: &WebAppChange,
+        tags: &TagChanges,
+        by: &WebAppOwner,
+        at: Timestamp,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// Clears the scan history (last scan) of the selected web apps, which stay; returns their
+    /// ids.
+    async fn purge_webapps(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<WebAppField>,
     ) -> Result<Vec<i64>, StoreError>;
 }

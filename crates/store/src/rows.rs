@@ -2,7 +2,8 @@
 
 use crate::StoreError;
 use openqps_model::{
-    AgentInfo, Asset, AssetType, HostAsset, Module, Timestamp, TrackingMethod, WebApp, WebAppOwner,
+    AgentInfo, Asset, AssetType, HostAsset, IdName, LastScan, Module, Scanner, Timestamp,
+    TrackingMethod, WebApp, WebAppConfig, WebAppDetails, WebAppOwner,
 };
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -134,7 +135,8 @@ pub(crate) fn asset(r: &SqliteRow) -> Result<Asset, StoreError> {
     })
 }
 
-/// From `asset a JOIN webapp w JOIN app_user u`.
+/// From `asset a JOIN webapp w JOIN app_user u LEFT JOIN app_user cb LEFT JOIN app_user ub`
+/// (owner, creator, last updater).
 pub(crate) const WEBAPP_COLUMNS: &[(&str, &str)] = &[
     ("a", "id"),
     ("a", "name"),
@@ -148,9 +150,91 @@ pub(crate) const WEBAPP_COLUMNS: &[(&str, &str)] = &[
     ("u", "username"),
     ("u", "first_name"),
     ("u", "last_name"),
+    ("cb", "id"),
+    ("cb", "username"),
+    ("cb", "first_name"),
+    ("cb", "last_name"),
+    ("ub", "id"),
+    ("ub", "username"),
+    ("ub", "first_name"),
+    ("ub", "last_name"),
+    ("w", "sub_domain"),
+    ("w", "default_profile_id"),
+    ("w", "default_profile_name"),
+    ("w", "scanner_type"),
+    ("w", "scanner_name"),
+    ("w", "scanner_locked"),
+    ("w", "progressive_scanning"),
+    ("w", "use_robots"),
+    ("w", "use_sitemap"),
+    ("w", "config_kind"),
+    ("w", "config_number"),
+    ("w", "config_text"),
+    ("w", "last_scan_id"),
+    ("w", "last_scan_name"),
+    ("w", "last_scan_status"),
+    ("w", "last_scan_date"),
 ];
 
+/// The user whose four columns (id, username, first and last name) start at `at`, if any.
+pub(crate) fn user_at(r: &SqliteRow, at: usize) -> Result<Option<WebAppOwner>, StoreError> {
+    let Some(id) = r.try_get::<Option<i64>, _>(at)? else {
+        return Ok(None);
+    };
+    Ok(Some(WebAppOwner {
+        id,
+        username: r.try_get(at + 1)?,
+        first_name: r.try_get(at + 2)?,
+        last_name: r.try_get(at + 3)?,
+    }))
+}
+
+/// A web app without its lists (tags, attributes, URL lists, comments), loaded in batches.
 pub(crate) fn webapp(r: &SqliteRow) -> Result<WebApp, StoreError> {
+    let config = match r.try_get::<Option<String>, _>(29)?.as_deref() {
+        Some("HOURS") => r
+            .try_get::<Option<i64>, _>(30)?
+            .map(WebAppConfig::CancelScansAfterNHours),
+        Some("AT") => r
+            .try_get::<Option<String>, _>(31)?
+            .map(WebAppConfig::CancelScansAt),
+        Some("AUTH") => r.try_get::<Option<i64>, _>(30)?.map(|id| {
+            WebAppConfig::DefaultAuthRecord(IdName {
+                id,
+                name: r.try_get(31).ok().flatten(),
+            })
+        }),
+        _ => None,
+    };
+    let last_scan = match r.try_get::<Option<i64>, _>(32)? {
+        Some(id) => Some(LastScan {
+            id,
+            name: r.try_get(33)?,
+            status: r.try_get::<Option<String>, _>(34)?.unwrap_or_default(),
+            date: ts(r.try_get::<Option<i64>, _>(35)?.unwrap_or_default())?,
+        }),
+        None => None,
+    };
+    let details = WebAppDetails {
+        created_by: user_at(r, 12)?,
+        updated_by: user_at(r, 16)?,
+        sub_domain: r.try_get(20)?,
+        default_profile: r.try_get::<Option<i64>, _>(21)?.map(|id| IdName {
+            id,
+            name: r.try_get(22).ok().flatten(),
+        }),
+        default_scanner: r.try_get::<Option<String>, _>(23)?.map(|kind| Scanner {
+            kind,
+            friendly_name: r.try_get(24).ok().flatten(),
+        }),
+        scanner_locked: r.try_get::<i64, _>(25)? != 0,
+        progressive_scanning: r.try_get::<Option<i64>, _>(26)?.map(|v| v != 0),
+        use_robots: r.try_get(27)?,
+        use_sitemap: r.try_get::<i64, _>(28)? != 0,
+        config,
+        last_scan,
+        ..WebAppDetails::default()
+    };
     Ok(WebApp {
         id: r.try_get(0)?,
         name: r.try_get(1)?,
@@ -167,5 +251,6 @@ pub(crate) fn webapp(r: &SqliteRow) -> Result<WebApp, StoreError> {
             last_name: r.try_get(11)?,
         },
         tags: Vec::new(),
+        details,
     })
 }

@@ -257,3 +257,226 @@ async fn collection_filters_walk_their_index() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+fn webapp(
+    id: i64,
+    name: &str,
+    tags: &[(i64, &str)],
+    attributes: &[(&str, &str)],
+    last_scan: Option<(&str, i64)>,
+) -> openqps_model::WebApp {
+    use openqps_model::{Attribute, LastScan, WebApp, WebAppDetails, WebAppOwner};
+    WebApp {
+        id,
+        name: name.into(),
+        url: format!("https://{id}.example.com/"),
+        os: None,
+        owner: WebAppOwner {
+            id: 1,
+            username: "admin".into(),
+            first_name: "Openqps".into(),
+            last_name: "Admin".into(),
+        },
+        scope: "ALL".into(),
+        tags: tags
+            .iter()
+            .map(|(id, n)| TagRef {
+                id: *id,
+                name: n.to_string(),
+            })
+            .collect(),
+        created: t(1_700_000_000 + id),
+        updated: t(1_700_000_000 + id),
+        is_scheduled: id % 2 == 0,
+        details: WebAppDetails {
+            attributes: attributes
+                .iter()
+                .map(|(n, v)| Attribute {
+                    name: n.to_string(),
+                    value: v.to_string(),
+                })
+                .collect(),
+            last_scan: last_scan.map(|(status, at)| LastScan {
+                id: 900 + id,
+                name: None,
+                status: status.into(),
+                date: t(at),
+            }),
+            ..WebAppDetails::default()
+        },
+    }
+}
+
+#[tokio::test]
+async fn webapp_sql_agrees_with_the_reference_evaluator() {
+    use openqps_query::eval::{Actual, holds};
+    use openqps_query::fields::{WEBAPP, WebAppField};
+    let (store, dir) = open("oracle-was").await;
+    let sub: SubscriptionId = store.bootstrap("x", t(1)).await.unwrap().unwrap();
+    let day = 86_400;
+    let mut apps = vec![
+        webapp(
+            101,
+            "Shop",
+            &[(1, "Prod")],
+            &[("Team", "Blue")],
+            Some(("FINISHED", 1_700_000_000)),
+        ),
+        webapp(
+            102,
+            "Blog",
+            &[],
+            &[("Team", "Red"), ("Tier", "1")],
+            Some(("ERROR", 1_700_000_000 + 10 * day)),
+        ),
+        webapp(
+            103,
+            "Wiki",
+            &[(1, "Prod"), (2, "Internal")],
+            &[("Tier", "Blue")],
+            None,
+        ),
+        webapp(104, "API", &[], &[], Some(("CANCELED", 1_690_000_000))),
+    ];
+    // One app with every setting, to check that each is written and read back.
+    {
+        use openqps_model::{Comment, IdName, Scanner, UrlEntry, WebAppConfig};
+        let owner = apps[0].owner.clone();
+        let d = &mut apps[0].details;
+        d.created_by = Some(owner.clone());
+        d.updated_by = Some(owner.clone());
+        d.sub_domain = Some("shop.example.com".into());
+        d.domains = vec!["a.example.com".into(), "b.example.com".into()];
+        d.uris = vec!["https://101.example.com/x".into()];
+        d.default_profile = Some(IdName {
+            id: 7,
+            name: Some("Default".into()),
+        });
+        d.default_scanner = Some(Scanner {
+            kind: "INTERNAL".into(),
+            friendly_name: Some("s1".into()),
+        });
+        d.scanner_locked = true;
+        d.progressive_scanning = Some(false);
+        d.url_blacklist = vec![UrlEntry {
+            value: "/a.*".into(),
+            regex: true,
+        }];
+        d.url_whitelist = vec![UrlEntry {
+            value: "https://101.example.com/ok".into(),
+            regex: false,
+        }];
+        d.post_data_blacklist = vec![UrlEntry {
+            value: "pw".into(),
+            regex: true,
+        }];
+        d.logout_regex_list = vec![UrlEntry {
+            value: "logout".into(),
+            regex: true,
+        }];
+        d.auth_records = vec![
+            IdName { id: 5, name: None },
+            IdName {
+                id: 6,
+                name: Some("Form".into()),
+            },
+        ];
+        d.use_robots = "BLACKLIST".into();
+        d.use_sitemap = true;
+        d.headers = vec!["X-A: 1".into()];
+        d.comments = vec![Comment {
+            contents: "hello".into(),
+            author: Some(owner),
+            created: Some(t(1_700_000_100)),
+        }];
+        d.config = Some(WebAppConfig::DefaultAuthRecord(IdName {
+            id: 5,
+            name: Some("Form".into()),
+        }));
+        d.crawling_scripts = vec![IdName {
+            id: 9,
+            name: Some("login.side".into()),
+        }];
+    }
+    store
+        .load(
+            sub,
+            &Dataset {
+                tags: vec![tag(1, "Prod"), tag(2, "Internal")],
+                hosts: vec![],
+                webapps: apps.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    let named = |field: &str, name: &str, op: &str, value: &str| RawCriterion {
+        name: Some(name.into()),
+        ..raw(field, op, value)
+    };
+    let cases = [
+        raw("tags", "NONE", ""),
+        raw("tags.name", "NOT EQUALS", "Prod"),
+        raw("tags.id", "IN", "2"),
+        raw("isScanned", "EQUALS", "true"),
+        raw("isScanned", "NOT EQUALS", "true"),
+        raw("isScheduled", "EQUALS", "false"),
+        raw("lastScan.status", "IN", "ERROR,CANCELED"),
+        raw("lastScan.status", "NOT EQUALS", "FINISHED"),
+        raw("lastScan.date", "GREATER", "2023-11-14"),
+        raw("lastScan.date", "LESSER", "2023-11-14"),
+        named("attributes", "Team", "EQUALS", "Blue"),
+        named("attributes", "Team", "NOT EQUALS", "Blue"),
+        named("attributes", "Tier", "CONTAINS", "blu"),
+    ];
+    for c in cases {
+        let filter = compile("WebApp", WEBAPP, std::slice::from_ref(&c)).unwrap();
+        let got: Vec<i64> = store
+            .search_webapps(sub, &filter, ALL)
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .map(|w| w.id)
+            .collect();
+        let cond = &filter.conditions[0];
+        let want: Vec<i64> = apps
+            .iter()
+            .filter(|w| {
+                let scan = w.details.last_scan.as_ref();
+                let actual = match cond.target {
+                    WebAppField::Tags | WebAppField::TagId => {
+                        Actual::Int(w.tags.iter().map(|t| t.id).collect())
+                    }
+                    WebAppField::TagName => {
+                        Actual::Text(w.tags.iter().map(|t| t.name.clone()).collect())
+                    }
+                    WebAppField::IsScanned => Actual::Bool(scan.is_some()),
+                    WebAppField::IsScheduled => Actual::Bool(w.is_scheduled),
+                    WebAppField::LastScanStatus => {
+                        Actual::Text(scan.map(|s| s.status.clone()).into_iter().collect())
+                    }
+                    WebAppField::LastScanDate => {
+                        Actual::Time(scan.map(|s| s.date.as_second()).into_iter().collect())
+                    }
+                    WebAppField::Attribute => Actual::Text(
+                        w.details
+                            .attributes
+                            .iter()
+                            .filter(|a| Some(&a.name) == cond.name.as_ref())
+                            .map(|a| a.value.clone())
+                            .collect(),
+                    ),
+                    other => panic!("no oracle for {other:?}"),
+                };
+                holds(cond, &actual)
+            })
+            .map(|w| w.id)
+            .collect();
+        assert_eq!(got, want, "{c:?}");
+    }
+    // Every app came back whole.
+    let all = compile("WebApp", WEBAPP, &[]).unwrap();
+    let stored = store.search_webapps(sub, &all, ALL).await.unwrap().items;
+    assert_eq!(stored, apps);
+    let _ = std::fs::remove_dir_all(dir);
+}

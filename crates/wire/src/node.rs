@@ -12,6 +12,9 @@ pub enum Node {
     Leaf(&'static str, Leaf),
     /// `<list>items</list>`; in JSON `"list": [{"Item": {…}}, …]`.
     List(Vec<Node>),
+    /// `<name a="v">value</name>`, a leaf with attributes (WAS `UrlEntry regex="…"`); in JSON
+    /// an object of the attributes plus `"value"`, as Criteria are spelled.
+    Attributed(&'static str, Vec<(&'static str, String)>, Leaf),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -45,9 +48,10 @@ impl Node {
         Node::Elem(name, vec![Node::List(items)])
     }
 
-    fn name(&self) -> &'static str {
+    /// The element name (`list` for a list body).
+    pub fn name(&self) -> &'static str {
         match self {
-            Node::Elem(n, _) | Node::Leaf(n, _) => n,
+            Node::Elem(n, _) | Node::Leaf(n, _) | Node::Attributed(n, _, _) => n,
             Node::List(_) => "list",
         }
     }
@@ -85,21 +89,51 @@ pub fn format_time(t: Timestamp) -> String {
 
 // ---- XML ------------------------------------------------------------------------------------
 
+fn write_leaf(out: &mut String, leaf: &Leaf) {
+    match leaf {
+        Leaf::Int(v) => out.push_str(&v.to_string()),
+        // Full escaping: recorded Qualys errors write apostrophes as `&apos;`.
+        Leaf::Text(v) => out.push_str(&quick_xml::escape::escape(v.as_str())),
+        Leaf::Cdata(v) => write_cdata(out, v),
+        Leaf::Bool(v) => out.push_str(if *v { "true" } else { "false" }),
+        Leaf::Time(v) => out.push_str(&format_time(*v)),
+    }
+}
+
+fn leaf_json(leaf: &Leaf) -> J {
+    match leaf {
+        Leaf::Int(v) => J::from(*v),
+        Leaf::Text(v) | Leaf::Cdata(v) => J::from(v.as_str()),
+        // Qualys JSON writes booleans as strings ("hasMoreRecords": "true").
+        Leaf::Bool(v) => J::from(if *v { "true" } else { "false" }),
+        Leaf::Time(v) => J::from(format_time(*v)),
+    }
+}
+
 pub(crate) fn write_xml(out: &mut String, node: &Node, depth: usize) {
     indent(out, depth);
     match node {
+        Node::Attributed(name, attrs, leaf) => {
+            out.push('<');
+            out.push_str(name);
+            for (k, v) in attrs {
+                out.push(' ');
+                out.push_str(k);
+                out.push_str("=\"");
+                out.push_str(&quick_xml::escape::escape(v.as_str()));
+                out.push('"');
+            }
+            out.push('>');
+            write_leaf(out, leaf);
+            out.push_str("</");
+            out.push_str(name);
+            out.push_str(">\n");
+        }
         Node::Leaf(name, leaf) => {
             out.push('<');
             out.push_str(name);
             out.push('>');
-            match leaf {
-                Leaf::Int(v) => out.push_str(&v.to_string()),
-                // Full escaping: recorded Qualys errors write apostrophes as `&apos;`.
-                Leaf::Text(v) => out.push_str(&quick_xml::escape::escape(v.as_str())),
-                Leaf::Cdata(v) => write_cdata(out, v),
-                Leaf::Bool(v) => out.push_str(if *v { "true" } else { "false" }),
-                Leaf::Time(v) => out.push_str(&format_time(*v)),
-            }
+            write_leaf(out, leaf);
             out.push_str("</");
             out.push_str(name);
             out.push_str(">\n");
@@ -144,13 +178,15 @@ fn indent(out: &mut String, depth: usize) {
 /// The JSON value of a node's content (without its name).
 pub(crate) fn to_json(node: &Node) -> J {
     match node {
-        Node::Leaf(_, leaf) => match leaf {
-            Leaf::Int(v) => J::from(*v),
-            Leaf::Text(v) | Leaf::Cdata(v) => J::from(v.as_str()),
-            // Qualys JSON writes booleans as strings ("hasMoreRecords": "true").
-            Leaf::Bool(v) => J::from(if *v { "true" } else { "false" }),
-            Leaf::Time(v) => J::from(format_time(*v)),
-        },
+        Node::Leaf(_, leaf) => leaf_json(leaf),
+        Node::Attributed(_, attrs, leaf) => {
+            let mut map = Map::new();
+            for (k, v) in attrs {
+                map.insert(k.to_string(), J::from(v.as_str()));
+            }
+            map.insert("value".to_string(), leaf_json(leaf));
+            J::Object(map)
+        }
         Node::Elem(_, children) => {
             let mut map = Map::new();
             for c in children {

@@ -1,7 +1,10 @@
 //! Domain objects as response trees, each in the element order Qualys writes it.
 
-use crate::node::{Node, PushOpt};
-use openqps_model::{AgentInfo, Asset, HostAsset, Module, ScanType, TagRef, WebApp};
+use crate::node::{Leaf, Node, PushOpt};
+use openqps_model::{
+    AgentInfo, Asset, HostAsset, IdName, Module, ScanType, TagRef, UrlEntry, WebApp, WebAppConfig,
+    WebAppOwner,
+};
 
 fn tag_simple(tags: &[TagRef]) -> Node {
     Node::list(
@@ -165,23 +168,32 @@ pub fn id_only(object: &'static str, id: i64) -> Node {
     Node::Elem(object, vec![Node::int("id", id)])
 }
 
-/// WAS tags: `<tags><count>n</count><list><Tag>…</Tag></list></tags>`; summary shape keeps the
-/// count only, as recorded search traffic shows.
-fn webapp_tags(tags: &[TagRef], summary: bool) -> Node {
-    let mut n = vec![Node::int("count", tags.len() as i64)];
-    if !summary && !tags.is_empty() {
-        n.push(Node::List(
-            tags.iter()
-                .map(|t| {
-                    Node::Elem(
-                        "Tag",
-                        vec![Node::int("id", t.id), Node::cdata("name", t.name.clone())],
-                    )
-                })
-                .collect(),
-        ));
+/// A WAS list: `<name><count>n</count><list>items</list></name>`, the count alone when empty
+/// (recorded traffic shows `<tags><count>0</count></tags>`).
+fn was_list(name: &'static str, items: Vec<Node>) -> Node {
+    let mut n = vec![Node::int("count", items.len() as i64)];
+    if !items.is_empty() {
+        n.push(Node::List(items));
     }
-    Node::Elem("tags", n)
+    Node::Elem(name, n)
+}
+
+/// WAS tags; the summary shape keeps the count only, as recorded search traffic shows.
+fn webapp_tags(tags: &[TagRef], summary: bool) -> Node {
+    if summary {
+        return Node::Elem("tags", vec![Node::int("count", tags.len() as i64)]);
+    }
+    was_list(
+        "tags",
+        tags.iter()
+            .map(|t| {
+                Node::Elem(
+                    "Tag",
+                    vec![Node::int("id", t.id), Node::cdata("name", t.name.clone())],
+                )
+            })
+            .collect(),
+    )
 }
 
 /// The non-verbose search shape of recorded WAS traffic: id, name, url, owner id, tag count,
@@ -201,28 +213,160 @@ pub fn webapp_summary(w: &WebApp) -> Node {
     )
 }
 
-/// A web application in full, as `get/was/webapp/{id}` answers it.
+fn user(name: &'static str, u: &WebAppOwner) -> Node {
+    Node::Elem(
+        name,
+        vec![
+            Node::int("id", u.id),
+            Node::text("username", u.username.clone()),
+            Node::cdata("firstName", u.first_name.clone()),
+            Node::cdata("lastName", u.last_name.clone()),
+        ],
+    )
+}
+
+fn id_name(name: &'static str, r: &IdName) -> Node {
+    let mut n = vec![Node::int("id", r.id)];
+    if let Some(v) = &r.name {
+        n.push(Node::cdata("name", v.clone()));
+    }
+    Node::Elem(name, n)
+}
+
+fn url_entries(name: &'static str, entries: &[UrlEntry]) -> Node {
+    was_list(
+        name,
+        entries
+            .iter()
+            .map(|e| {
+                Node::Attributed(
+                    "UrlEntry",
+                    vec![("regex", if e.regex { "true" } else { "false" }.to_string())],
+                    Leaf::Cdata(e.value.clone()),
+                )
+            })
+            .collect(),
+    )
+}
+
+fn texts(name: &'static str, item: &'static str, values: &[String]) -> Node {
+    was_list(
+        name,
+        values
+            .iter()
+            .map(|v| Node::cdata(item, v.clone()))
+            .collect(),
+    )
+}
+
+/// A web application in full, as `get/was/webapp/{id}`, create and verbose search answer it;
+/// the order follows the documented get sample, the rest as the model lists it.
 pub fn webapp(w: &WebApp) -> Node {
+    let d = &w.details;
     let mut n = vec![
         Node::int("id", w.id),
         Node::cdata("name", w.name.clone()),
         Node::cdata("url", w.url.clone()),
     ];
     n.opt_text("os", &w.os);
-    n.push(Node::Elem(
-        "owner",
-        vec![
-            Node::int("id", w.owner.id),
-            Node::text("username", w.owner.username.clone()),
-            Node::cdata("firstName", w.owner.first_name.clone()),
-            Node::cdata("lastName", w.owner.last_name.clone()),
-        ],
-    ));
+    n.push(user("owner", &w.owner));
     n.push(Node::text("scope", w.scope.clone()));
+    if let Some(v) = &d.sub_domain {
+        n.push(Node::cdata("subDomain", v.clone()));
+    }
+    n.push(texts("domains", "Domain", &d.domains));
+    n.push(texts("uris", "Url", &d.uris));
+    n.push(was_list(
+        "attributes",
+        d.attributes
+            .iter()
+            .map(|a| {
+                Node::Elem(
+                    "Attribute",
+                    vec![
+                        Node::cdata("name", a.name.clone()),
+                        Node::cdata("value", a.value.clone()),
+                    ],
+                )
+            })
+            .collect(),
+    ));
+    if let Some(p) = &d.default_profile {
+        n.push(id_name("defaultProfile", p));
+    }
+    if let Some(s) = &d.default_scanner {
+        let mut e = vec![Node::text("type", s.kind.clone())];
+        if let Some(f) = &s.friendly_name {
+            e.push(Node::cdata("friendlyName", f.clone()));
+        }
+        n.push(Node::Elem("defaultScanner", e));
+    }
+    n.push(Node::bool("scannerLocked", d.scanner_locked));
+    if let Some(p) = d.progressive_scanning {
+        n.push(Node::bool("progressiveScanning", p));
+    }
+    n.push(url_entries("urlBlacklist", &d.url_blacklist));
+    n.push(url_entries("urlWhitelist", &d.url_whitelist));
+    n.push(url_entries("postDataBlacklist", &d.post_data_blacklist));
+    n.push(url_entries("logoutRegexList", &d.logout_regex_list));
+    n.push(was_list(
+        "authRecords",
+        d.auth_records
+            .iter()
+            .map(|r| id_name("WebAppAuthRecord", r))
+            .collect(),
+    ));
+    n.push(Node::text("useRobots", d.use_robots.clone()));
+    n.push(Node::bool("useSitemap", d.use_sitemap));
+    n.push(texts("headers", "WebAppHeader", &d.headers));
     n.push(webapp_tags(&w.tags, false));
-    n.push(Node::time("createdDate", w.created));
-    n.push(Node::time("updatedDate", w.updated));
+    n.push(was_list(
+        "comments",
+        d.comments
+            .iter()
+            .map(|c| {
+                let mut e = vec![Node::cdata("contents", c.contents.clone())];
+                if let Some(a) = &c.author {
+                    e.push(user("author", a));
+                }
+                e.opt_time("createdDate", c.created);
+                Node::Elem("Comment", e)
+            })
+            .collect(),
+    ));
     n.push(Node::bool("isScheduled", w.is_scheduled));
+    if let Some(s) = &d.last_scan {
+        let mut e = vec![Node::int("id", s.id)];
+        if let Some(name) = &s.name {
+            e.push(Node::cdata("name", name.clone()));
+        }
+        e.push(Node::text("status", s.status.clone()));
+        e.push(Node::time("date", s.date));
+        n.push(Node::Elem("lastScan", e));
+    }
+    if let Some(u) = &d.created_by {
+        n.push(user("createdBy", u));
+    }
+    n.push(Node::time("createdDate", w.created));
+    if let Some(u) = &d.updated_by {
+        n.push(user("updatedBy", u));
+    }
+    n.push(Node::time("updatedDate", w.updated));
+    if let Some(c) = &d.config {
+        let e = match c {
+            WebAppConfig::CancelScansAfterNHours(h) => Node::int("cancelScansAfterNHours", *h),
+            WebAppConfig::CancelScansAt(t) => Node::text("cancelScansAt", t.clone()),
+            WebAppConfig::DefaultAuthRecord(r) => id_name("defaultAuthRecord", r),
+        };
+        n.push(Node::Elem("config", vec![e]));
+    }
+    n.push(was_list(
+        "crawlingScripts",
+        d.crawling_scripts
+            .iter()
+            .map(|r| id_name("SeleniumScript", r))
+            .collect(),
+    ));
     Node::Elem("WebApp", n)
 }
 
@@ -279,13 +423,7 @@ pub fn keep_fields(node: Node, names: &[String]) -> Node {
             name,
             children
                 .into_iter()
-                .filter(|c| {
-                    let n = match c {
-                        Node::Elem(n, _) | Node::Leaf(n, _) => *n,
-                        Node::List(_) => "list",
-                    };
-                    n == "id" || names.iter().any(|w| w == n)
-                })
+                .filter(|c| c.name() == "id" || names.iter().any(|w| w == c.name()))
                 .collect(),
         ),
         other => other,

@@ -6,6 +6,7 @@ mod ca;
 mod host_input;
 mod tag;
 mod was;
+mod was_input;
 
 use crate::app::AppState;
 use crate::endpoint::{Endpoint, Object};

@@ -147,20 +147,19 @@ async fn webapp(
     .bind(w.updated.as_second())
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "INSERT INTO webapp (asset_id, url, os, owner_id, scope, is_scheduled, created, updated) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(w.id)
-    .bind(&w.url)
-    .bind(&w.os)
-    .bind(owner)
-    .bind(&w.scope)
-    .bind(w.is_scheduled as i64)
-    .bind(w.created.as_second())
-    .bind(w.updated.as_second())
-    .execute(&mut *conn)
-    .await?;
+    let mut w = w.clone();
+    // The owner and the users named in the settings are this subscription's matching user.
+    w.owner.id = owner;
+    let d = &mut w.details;
+    for u in [&mut d.created_by, &mut d.updated_by].into_iter().flatten() {
+        u.id = owner;
+    }
+    for c in &mut d.comments {
+        if let Some(a) = &mut c.author {
+            a.id = owner;
+        }
+    }
+    super::webapps::insert_row(conn, w.id, &w).await?;
     tags(conn, w.id, w.tags.iter().map(|t| t.id)).await
 }
 

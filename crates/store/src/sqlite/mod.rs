@@ -4,16 +4,20 @@ mod collections;
 mod load;
 mod rules;
 mod tags;
+mod webapps;
 mod write;
 
 use crate::filter_sql::{self, SqlTarget};
-use crate::rows::{self, ASSET_COLUMNS, HOST_COLUMNS, WEBAPP_COLUMNS};
+use crate::rows::{self, ASSET_COLUMNS, HOST_COLUMNS};
 use crate::{
     ChildChanges, Dataset, HostAssetChange, Page, PageRequest, ScanRequest, Selector, Store,
-    StoreError, TagFields,
+    StoreError, TagChanges, TagFields,
 };
 use async_trait::async_trait;
-use openqps_model::{Asset, HostAsset, SubscriptionId, Tag, Timestamp, User, UserId, WebApp};
+use openqps_model::{
+    Asset, HostAsset, SubscriptionId, Tag, Timestamp, User, UserId, WebApp, WebAppChange,
+    WebAppOwner,
+};
 use openqps_query::Filter;
 use openqps_query::fields::{AssetField, HostField, TagField, WebAppField};
 use sea_query::{
@@ -27,6 +31,7 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 use std::path::Path;
 use std::time::Duration;
+use webapps::webapps_query;
 
 pub struct SqliteStore {
     reader: SqlitePool,
@@ -93,6 +98,18 @@ pub(crate) async fn fetch(
         .await?)
 }
 
+/// Runs an `INSERT … RETURNING id` and answers the id.
+pub(crate) async fn insert_returning_id(
+    conn: &mut SqliteConnection,
+    stmt: &sea_query::InsertStatement,
+) -> Result<i64, StoreError> {
+    let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+    Ok(sqlx::query_with(AssertSqlSafe(sql), values)
+        .fetch_one(conn)
+        .await?
+        .try_get(0)?)
+}
+
 pub(crate) async fn execute<S: SqlxBinder>(
     conn: &mut SqliteConnection,
     stmt: &S,
@@ -115,19 +132,6 @@ fn assets_of(sub: SubscriptionId, asset_type: &str) -> SelectStatement {
 
 fn hosts_query(sub: SubscriptionId) -> SelectStatement {
     assets_of(sub, "HOST")
-}
-
-fn webapps_query(sub: SubscriptionId) -> SelectStatement {
-    Query::select()
-        .from_as("asset", "a")
-        .join_as(
-            JoinType::InnerJoin,
-            "webapp",
-            "w",
-            Expr::col(("w", "asset_id")).equals(("a", "id")),
-        )
-        .and_where(Expr::col(("a", "subscription_id")).eq(sub.0))
-        .to_owned()
 }
 
 fn all_assets_query(sub: SubscriptionId) -> SelectStatement {
@@ -258,40 +262,6 @@ async fn load_assets(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<Ass
         a.tags = tags.remove(&a.id).unwrap_or_default();
     }
     Ok(assets)
-}
-
-async fn load_webapps(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<WebApp>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let q = Query::select()
-        .columns(WEBAPP_COLUMNS.iter().copied())
-        .from_as("asset", "a")
-        .join_as(
-            JoinType::InnerJoin,
-            "webapp",
-            "w",
-            Expr::col(("w", "asset_id")).equals(("a", "id")),
-        )
-        .join_as(
-            JoinType::InnerJoin,
-            "app_user",
-            "u",
-            Expr::col(("u", "id")).equals(("w", "owner_id")),
-        )
-        .and_where(Expr::col(("a", "id")).is_in(ids.iter().copied()))
-        .order_by(("a", "id"), Order::Asc)
-        .to_owned();
-    let mut apps = fetch(conn, &q)
-        .await?
-        .iter()
-        .map(rows::webapp)
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut tags = collections::tags_of(conn, ids).await?;
-    for w in &mut apps {
-        w.tags = tags.remove(&w.id).unwrap_or_default();
-    }
-    Ok(apps)
 }
 
 #[async_trait]
@@ -639,7 +609,7 @@ impl Store for SqliteStore {
     ) -> Result<Page<WebApp>, StoreError> {
         let mut tx = self.reader.begin().await?;
         let (ids, has_more) = page_ids(&mut tx, webapps_query(sub), filter, sub, page).await?;
-        let items = load_webapps(&mut tx, &ids).await?;
+        let items = webapps::load(&mut tx, &ids).await?;
         Ok(Page { items, has_more })
     }
 
@@ -655,7 +625,7 @@ impl Store for SqliteStore {
     async fn get_webapp(&self, sub: SubscriptionId, id: i64) -> Result<Option<WebApp>, StoreError> {
         let mut tx = self.reader.begin().await?;
         let ids = existing_id(&mut tx, webapps_query(sub), id).await?;
-        Ok(load_webapps(&mut tx, &ids).await?.pop())
+        Ok(webapps::load(&mut tx, &ids).await?.pop())
     }
 
     async fn delete_webapps(
@@ -666,7 +636,51 @@ impl Store for SqliteStore {
     ) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.writer.begin().await?;
         let ids = write::select(&mut tx, webapps_query(sub), target, sub, "WebApp").await?;
-        write::delete_webapps(&mut tx, &ids, remove_from_subscription).await?;
+        webapps::delete(&mut tx, &ids, remove_from_subscription).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn create_webapp(
+        &self,
+        sub: SubscriptionId,
+        app: &WebApp,
+        tag_ids: &[i64],
+    ) -> Result<WebApp, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let id = webapps::create(&mut tx, sub, app, tag_ids).await?;
+        let created = webapps::load(&mut tx, &[id]).await?.pop();
+        tx.commit().await?;
+        created.ok_or(StoreError::NotFound {
+            object: "WebApp",
+            id,
+        })
+    }
+
+    async fn update_webapps(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<WebAppField>,
+        change: &WebAppChange,
+        tags: &TagChanges,
+        by: &WebAppOwner,
+        at: Timestamp,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids = write::select(&mut tx, webapps_query(sub), target, sub, "WebApp").await?;
+        webapps::update(&mut tx, sub, &ids, change, tags, by, at).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn purge_webapps(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<WebAppField>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids = write::select(&mut tx, webapps_query(sub), target, sub, "WebApp").await?;
+        webapps::purge(&mut tx, &ids).await?;
         tx.commit().await?;
         Ok(ids)
     }

@@ -8,7 +8,7 @@ use sea_query::{Expr, ExprTrait, OnConflict, Query, SelectStatement};
 use sqlx::{Row, SqliteConnection};
 
 /// Large id lists are split so no statement exceeds SQLite's bound-parameter limit.
-const CHUNK: usize = 5_000;
+pub(crate) const CHUNK: usize = 5_000;
 
 /// The ids a selector names: the one id (which must exist in `base`) or all that match.
 pub(crate) async fn select<F: SqlTarget>(
@@ -208,23 +208,26 @@ async fn insert_tags(
     assets: &[i64],
     tags: &[i64],
 ) -> Result<(), StoreError> {
-    if tags.is_empty() {
-        return Ok(());
-    }
-    let mut ins = Query::insert();
-    ins.into_table("asset_tag")
-        .columns(["tag_id", "asset_id"])
-        .on_conflict(
-            OnConflict::columns(["tag_id", "asset_id"])
-                .do_nothing()
-                .to_owned(),
-        );
-    for a in assets {
-        for t in tags {
+    let pairs: Vec<(i64, i64)> = assets
+        .iter()
+        .flat_map(|a| tags.iter().map(move |t| (*t, *a)))
+        .collect();
+    // Two values a row: batches stay under SQLite's bound-parameter limit whatever the number
+    // of assets times tags.
+    for batch in pairs.chunks(CHUNK) {
+        let mut ins = Query::insert();
+        ins.into_table("asset_tag")
+            .columns(["tag_id", "asset_id"])
+            .on_conflict(
+                OnConflict::columns(["tag_id", "asset_id"])
+                    .do_nothing()
+                    .to_owned(),
+            );
+        for (t, a) in batch {
             ins.values_panic([(*t).into(), (*a).into()]);
         }
+        execute(conn, &ins).await?;
     }
-    execute(conn, &ins).await?;
     Ok(())
 }
 
@@ -315,25 +318,6 @@ pub(crate) async fn delete_assets(
         let del = Query::delete()
             .from_table("asset")
             .and_where(Expr::col("id").is_in(chunk.iter().copied()))
-            .to_owned();
-        execute(conn, &del).await?;
-    }
-    Ok(())
-}
-
-pub(crate) async fn delete_webapps(
-    conn: &mut SqliteConnection,
-    ids: &[i64],
-    remove_from_subscription: bool,
-) -> Result<(), StoreError> {
-    if remove_from_subscription {
-        // The asset row goes, and with it (by cascade) the WAS row and the tag links.
-        return delete_assets(conn, ids).await;
-    }
-    for chunk in ids.chunks(CHUNK) {
-        let del = Query::delete()
-            .from_table("webapp")
-            .and_where(Expr::col("asset_id").is_in(chunk.iter().copied()))
             .to_owned();
         execute(conn, &del).await?;
     }
