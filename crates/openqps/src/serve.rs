@@ -1,6 +1,8 @@
 //! `openqps serve`.
 
 use argon2::password_hash::PasswordHasher;
+use openqps_server::auth::TokenKey;
+use openqps_server::limits::{LimitConfig, RateLimit};
 use openqps_server::{AppState, ServerConfig, router};
 use openqps_store::{SqliteStore, Store};
 use std::net::SocketAddr;
@@ -24,6 +26,12 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "OPENQPS_BODY_LIMIT", default_value_t = 1 << 20)]
     body_limit: usize,
+    /// Per-user rate limit on QPS calls, CALLS/SECONDS (e.g. 300/3600); off when not given.
+    #[arg(long, env = "OPENQPS_RATE_LIMIT", value_name = "CALLS/SECONDS")]
+    rate_limit: Option<RateLimit>,
+    /// Per-user limit of QPS calls running at once; off when not given.
+    #[arg(long, env = "OPENQPS_CONCURRENCY_LIMIT", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    concurrency_limit: Option<u32>,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
@@ -40,6 +48,11 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     }
     let config = ServerConfig {
         body_limit: args.body_limit,
+        limits: LimitConfig {
+            rate: args.rate_limit,
+            concurrency: args.concurrency_limit,
+        },
+        token_key: token_key(&args.data_dir)?,
         ..ServerConfig::default()
     };
     let app = router(AppState::new(store, config));
@@ -84,6 +97,43 @@ async fn bootstrap(store: &dyn Store) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The key bearer tokens are signed with: `token.key` in the data folder, made at first start,
+/// so every process serving that folder accepts the tokens of the others.
+fn token_key(data_dir: &std::path::Path) -> Result<TokenKey, String> {
+    let path = data_dir.join("token.key");
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| format!("no randomness for the token key: {e}"))?;
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(mut file) => {
+            use std::io::Write;
+            file.write_all(hex.as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(format!("cannot create {}: {e}", path.display())),
+    }
+    // Another process may have just created it: wait briefly for its content.
+    for _ in 0..50 {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = text.trim();
+        if text.len() >= 32 {
+            return Ok(TokenKey::new(text.as_bytes().to_vec()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Err(format!(
+        "{} holds no key; delete it to make a new one",
+        path.display()
+    ))
 }
 
 fn generate_password() -> Result<String, String> {

@@ -101,10 +101,12 @@ impl Server {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_string();
+        let headers = resp.headers().clone();
         let body = resp.text().expect("body");
         Reply {
             status,
             content_type,
+            headers,
             body,
         }
     }
@@ -143,10 +145,16 @@ impl Drop for Server {
 pub struct Reply {
     pub status: u16,
     pub content_type: String,
+    pub headers: reqwest::header::HeaderMap,
     pub body: String,
 }
 
 impl Reply {
+    /// A response header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
     /// The text of the first `<name>` element (enough for envelope fields).
     pub fn tag(&self, name: &str) -> Option<String> {
         let open = format!("<{name}>");
