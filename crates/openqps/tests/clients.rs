@@ -225,3 +225,84 @@ fn the_concurrency_limit_refuses_with_409_and_code_1960() {
     assert_eq!(r.header("X-Concurrency-Limit-Running"), Some("0"));
     assert_eq!(r.header("X-Concurrency-Limit-Limit"), Some("1"));
 }
+
+/// One HTTP/1.1 request over TLS, trusting only `ca`; the raw answer.
+fn https_get(base: &str, host: &str, ca: &std::path::Path, path: &str) -> Result<String, String> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    use std::io::{Read, Write};
+    let addr = base.strip_prefix("https://").unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(ca).unwrap())
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls_pki_types::ServerName::try_from(host.to_string()).unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let sock = std::net::TcpStream::connect(addr).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic YWRtaW46ZTJlLXNlY3JldA==\r\nConnection: close\r\n\r\n"
+    );
+    tls.write_all(request.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    tls.read_to_string(&mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+#[test]
+fn https_serves_beside_http_with_a_certificate_from_openqps_cert() {
+    let dir = std::env::temp_dir().join(format!("openqps-tls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_openqps"))
+        .args(["cert", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains("REQUESTS_CA_BUNDLE="), "{printed}");
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    let s = Server::start(&[
+        "--demo",
+        "--tls-listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
+    let tls = s.tls_base.clone().expect("an https address");
+    let ca = dir.join("ca.pem");
+    for host in ["127.0.0.1", "localhost"] {
+        let answer = https_get(&tls, host, &ca, "/qps/rest/2.0/count/am/hostasset").unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.contains("<count>250</count>"), "{answer}");
+        // Schema locations follow the scheme the call came in on.
+        assert!(
+            answer.contains(&format!("\"{tls}/qps/xsd/2.0/am/hostasset.xsd\"")),
+            "{answer}"
+        );
+    }
+    // HTTP still answers, naming http schema locations.
+    let r = s.call("POST", "/qps/rest/2.0/count/am/hostasset", &[], "");
+    assert!(r.body.contains(&format!("\"{}/qps/xsd/", s.base)));
+    // A client that trusts another CA refuses the certificate.
+    let other = dir.join("other");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_openqps"))
+        .args(["cert", "--out"])
+        .arg(&other)
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.success());
+    assert!(https_get(&tls, "localhost", &other.join("ca.pem"), "/msp/about.php").is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}

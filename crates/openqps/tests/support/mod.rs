@@ -14,6 +14,8 @@ pub const PASSWORD: &str = "e2e-secret";
 pub struct Server {
     child: Child,
     pub base: String,
+    /// The HTTPS address, when started with `--tls-cert`.
+    pub tls_base: Option<String>,
     pub data_dir: PathBuf,
     client: reqwest::blocking::Client,
 }
@@ -50,13 +52,24 @@ impl Server {
             .expect("start openqps");
         let stdout = child.stdout.take().expect("stdout");
         let mut base = None;
-        for line in BufReader::new(stdout).lines() {
+        let mut tls_base = None;
+        let wants_tls = extra.contains(&"--tls-cert");
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
             let line = line.expect("read stdout");
             if let Some(url) = line.strip_prefix("openqps listening on ") {
-                base = Some(url.trim().to_string());
-                break;
+                if url.starts_with("https://") {
+                    tls_base = Some(url.trim().to_string());
+                } else {
+                    base = Some(url.trim().to_string());
+                }
+                if base.is_some() && (tls_base.is_some() || !wants_tls) {
+                    break;
+                }
             }
         }
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
         let base = base.unwrap_or_else(|| {
             let status = child.wait().expect("wait");
             panic!("openqps exited before listening: {status}")
@@ -64,6 +77,7 @@ impl Server {
         Server {
             child,
             base,
+            tls_base,
             data_dir,
             client: reqwest::blocking::Client::new(),
         }
