@@ -169,11 +169,19 @@ async fn qps_call(
     let params: Vec<(String, String)> = Query::try_from_uri(uri)
         .map(|Query(p)| p)
         .unwrap_or_default();
-    let request =
-        match read_request(&state.config, &method, headers, &params, &endpoint, body).await {
-            Ok(r) => r,
-            Err(e) => return reply.fail(e),
-        };
+    let request = match read_request(
+        &state.config,
+        &method,
+        headers,
+        uri.query(),
+        &endpoint,
+        body,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return reply.fail(e),
+    };
     let call = Call {
         user,
         endpoint: &endpoint,
@@ -328,7 +336,7 @@ async fn read_request(
     config: &ServerConfig,
     method: &Method,
     headers: &HeaderMap,
-    params: &[(String, String)],
+    query: Option<&str>,
     endpoint: &Endpoint,
     body: Body,
 ) -> Result<ServiceRequest, ApiError> {
@@ -346,13 +354,13 @@ async fn read_request(
         return Ok(ServiceRequest::default());
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        let in_query = params
-            .iter()
-            .find(|(k, _)| k.trim_start().starts_with("<ServiceRequest"));
+        // The whole query string is the document: qualysapi leaves its `=` and `&` unescaped,
+        // so it cannot be split into parameters first.
+        let in_query = query
+            .map(percent_decode)
+            .filter(|q| q.trim_ascii_start().starts_with(b"<ServiceRequest"));
         return match in_query {
-            Some((xml, _)) if method == Method::GET => {
-                Ok(ServiceRequest::decode(&parse_xml(xml.as_bytes())?)?)
-            }
+            Some(xml) if method == Method::GET => Ok(ServiceRequest::decode(&parse_xml(&xml)?)?),
             _ => Ok(ServiceRequest::default()),
         };
     }
@@ -369,6 +377,27 @@ async fn read_request(
         Err(_) if method == Method::GET => Ok(ServiceRequest::default()),
         Err(e) => Err(e),
     }
+}
+
+/// `%XX` escapes to bytes; everything else, `+` included, is kept as it is.
+fn percent_decode(s: &str) -> Vec<u8> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 async fn xsd(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
@@ -413,4 +442,15 @@ fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
         response.to_xml("/qps/xsd/2.0/am/hostasset.xsd"),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn percent_decoding_keeps_what_is_not_an_escape() {
+        assert_eq!(percent_decode("%3Ca%20b=%22c%22%3E+%"), b"<a b=\"c\">+%");
+        assert_eq!(percent_decode("%zz%4"), b"%zz%4");
+    }
 }
