@@ -41,7 +41,7 @@ NEW_WEBAPPS = [28297451, 28297452, 28297453, 28297455]
 class Server:
     """`openqps serve --demo` on free HTTP and HTTPS ports, in its own data folder."""
 
-    def __init__(self):
+    def __init__(self, extra=()):
         self.data = tempfile.mkdtemp(prefix="data-", dir=WORK)
         env = dict(os.environ, OPENQPS_ADMIN_PASSWORD=PASSWORD)
         for k in ("OPENQPS_LISTEN", "OPENQPS_TLS_LISTEN", "OPENQPS_DEMO"):
@@ -50,7 +50,7 @@ class Server:
             [BIN, "serve", "--demo", "--data-dir", self.data,
              "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0",
              "--tls-cert", os.path.join(CERTS, "cert.pem"),
-             "--tls-key", os.path.join(CERTS, "key.pem")],
+             "--tls-key", os.path.join(CERTS, "key.pem"), *extra],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
         self.http = self.https = None
         for line in self.proc.stdout:
@@ -109,7 +109,7 @@ def qualysapi_connect(server):
     return qualysapi.connect(username="admin", password=PASSWORD, hostname=server.https)
 
 
-def qualys_cli(server, *args):
+def qualys_cli(server, *args, expect_failure=False):
     env = dict(os.environ,
                QUALYS_URL=f"http://{server.http}", QUALYS_GATEWAY_URL=f"http://{server.http}",
                QUALYS_USERNAME="admin", QUALYS_PASSWORD=PASSWORD,
@@ -117,6 +117,9 @@ def qualys_cli(server, *args):
                HOME=tempfile.mkdtemp(prefix="home-", dir=WORK))
     run = subprocess.run([os.path.join(VENV_BIN, "qualys-cli"), *args],
                          capture_output=True, text=True, env=env, timeout=120)
+    if expect_failure:
+        assert run.returncode != 0, run.stdout
+        return run.stdout + run.stderr
     assert run.returncode == 0, f"qualys-cli {' '.join(args)}: {run.returncode}\n{run.stdout}\n{run.stderr}"
     return run.stdout
 
@@ -126,9 +129,12 @@ def qualys_cli(server, *args):
 SCENARIOS = []
 
 
-def scenario(fn):
-    SCENARIOS.append(fn)
-    return fn
+def scenario(fn=None, *, server_args=()):
+    def register(f):
+        f.server_args = server_args
+        SCENARIOS.append(f)
+        return f
+    return register(fn) if fn else register
 
 
 @scenario
@@ -276,6 +282,32 @@ def discovery_login_and_bearer_tokens_over_https(s):
     assert r.status_code == 401
 
 
+@scenario(server_args=("--rate-limit", "3/600"))
+def clients_see_the_rate_limit_headers_and_the_409(s):
+    import requests
+    qg = qualysapi_connect(s)
+    for left in (2, 1):
+        parse(qg.request("count/am/hostasset"))
+        assert qg.rate_limit_remaining["count/am/hostasset"] == left
+    r = parse(qg.request("count/am/hostasset"))
+    assert int(r.findtext("count")) == len(HOST_IDS)
+    # Spent: qualysapi raises on the 409; the answer says how long to wait.
+    try:
+        qg.request("count/am/hostasset")
+        raise AssertionError("expected HTTP 409")
+    except requests.HTTPError as e:
+        resp = e.response
+        assert resp.status_code == 409
+        assert 0 < int(resp.headers["X-RateLimit-ToWait-Sec"]) <= 600
+        assert resp.headers["X-RateLimit-Remaining"] == "0"
+        root = parse(resp.text)
+        assert root.findtext("responseErrorDetails/errorMessage").startswith(
+            "This API cannot be run again for another")
+    # qualys-cli does not retry a 409: it fails with the server's message.
+    out = qualys_cli(s, "ca", "agent", "count", "--format", "json", expect_failure=True)
+    assert "409" in out or "cannot be run again" in out, out
+
+
 @scenario
 def qualys_cli_lists_and_counts_agents(s):
     doc = cli_json(qualys_cli(s, "ca", "agent", "list", "--tag-id", str(CLOUD_AGENT_TAG),
@@ -329,7 +361,7 @@ def main():
     passed = failed = 0
     try:
         for fn in SCENARIOS:
-            server = Server()
+            server = Server(fn.server_args)
             try:
                 fn(server)
                 passed += 1
