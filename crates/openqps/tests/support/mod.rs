@@ -239,6 +239,28 @@ pub fn validate_xml(xml: &str) {
     }
 }
 
+/// The number of rows in `table` (a fixed name from a test, never user input).
+pub fn row_count(db: &Path, table: &str) -> i64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(db)
+            .read_only(true);
+        let pool = sqlx::SqlitePool::connect_with(opts).await.expect("open db");
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM \"{table}\""
+        )))
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+        pool.close().await;
+        n
+    })
+}
+
 pub fn fingerprint(db: &Path) -> String {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
