@@ -2,6 +2,7 @@
 
 mod demo;
 mod serve;
+mod tls;
 
 use clap::{Parser, Subcommand};
 
@@ -20,6 +21,8 @@ struct Cli {
 enum Command {
     /// Serve the QPS API on an embedded SQLite database.
     Serve(serve::ServeArgs),
+    /// Make a local certificate authority and a server certificate for 127.0.0.1 and localhost.
+    Cert(tls::CertArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -31,6 +34,15 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Command::Cert(args) = cli.command {
+        return match tls::cert(args) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("openqps: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -41,6 +53,7 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
+            Command::Cert(_) => unreachable!("handled before the runtime starts"),
         }
     });
     match result {

@@ -1,14 +1,17 @@
 //! `openqps serve`.
 
 use argon2::password_hash::PasswordHasher;
+use openqps_server::auth::TokenKey;
+use openqps_server::limits::{LimitConfig, RateLimit};
 use openqps_server::{AppState, ServerConfig, router};
 use openqps_store::{SqliteStore, Store};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// The documented default address.
+/// The documented default addresses.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8750";
+pub const DEFAULT_TLS_LISTEN: &str = "127.0.0.1:8751";
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -24,6 +27,31 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "OPENQPS_BODY_LIMIT", default_value_t = 1 << 20)]
     body_limit: usize,
+    /// Per-user rate limit on QPS calls, CALLS/SECONDS (e.g. 300/3600); off when not given.
+    #[arg(long, env = "OPENQPS_RATE_LIMIT", value_name = "CALLS/SECONDS")]
+    rate_limit: Option<RateLimit>,
+    /// Per-user limit of QPS calls running at once; off when not given.
+    #[arg(long, env = "OPENQPS_CONCURRENCY_LIMIT", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    concurrency_limit: Option<u32>,
+    /// PEM certificate chain: with --tls-key, also serve HTTPS on --tls-listen.
+    #[arg(
+        long,
+        env = "OPENQPS_TLS_CERT",
+        requires = "tls_key",
+        value_name = "PEM"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(
+        long,
+        env = "OPENQPS_TLS_KEY",
+        requires = "tls_cert",
+        value_name = "PEM"
+    )]
+    tls_key: Option<PathBuf>,
+    /// Address for HTTPS, served beside HTTP when --tls-cert and --tls-key are given.
+    #[arg(long, env = "OPENQPS_TLS_LISTEN", default_value = DEFAULT_TLS_LISTEN)]
+    tls_listen: SocketAddr,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
@@ -40,19 +68,63 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     }
     let config = ServerConfig {
         body_limit: args.body_limit,
+        limits: LimitConfig {
+            rate: args.rate_limit,
+            concurrency: args.concurrency_limit,
+        },
+        token_key: token_key(&args.data_dir)?,
         ..ServerConfig::default()
     };
-    let app = router(AppState::new(store, config));
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
+        _ => None,
+    };
+    let state = AppState::new(store, config);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    // Tests and scripts read this line to learn the port.
+    let tls_listener = match tls {
+        Some(tls) => {
+            let tcp = tokio::net::TcpListener::bind(args.tls_listen)
+                .await
+                .map_err(|e| format!("cannot listen on {}: {e}", args.tls_listen))?;
+            Some(crate::tls::TlsListener::new(tcp, tls).map_err(|e| e.to_string())?)
+        }
+        None => None,
+    };
+    // Tests and scripts read these lines to learn the ports.
     println!("openqps listening on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(|e| e.to_string())
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let http = axum::serve(listener, router(state.clone()))
+        .with_graceful_shutdown(until_stopped(stopped.clone()));
+    let https = async {
+        match tls_listener {
+            Some(l) => {
+                let tls_addr = axum::serve::Listener::local_addr(&l).map_err(|e| e.to_string())?;
+                println!("openqps listening on https://{tls_addr}");
+                axum::serve(l, router(state.with_scheme("https")))
+                    .with_graceful_shutdown(until_stopped(stopped.clone()))
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            None => Ok(()),
+        }
+    };
+    let signal = async {
+        shutdown().await;
+        let _ = stop.send(true);
+        Ok::<(), String>(())
+    };
+    tokio::try_join!(
+        async { http.await.map_err(|e| e.to_string()) },
+        https,
+        signal
+    )?;
+    Ok(())
 }
 
 /// On an empty database: the subscription and its `admin`, whose password comes from
@@ -84,6 +156,43 @@ async fn bootstrap(store: &dyn Store) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The key bearer tokens are signed with: `token.key` in the data folder, made at first start,
+/// so every process serving that folder accepts the tokens of the others.
+fn token_key(data_dir: &std::path::Path) -> Result<TokenKey, String> {
+    let path = data_dir.join("token.key");
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| format!("no randomness for the token key: {e}"))?;
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(mut file) => {
+            use std::io::Write;
+            file.write_all(hex.as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(format!("cannot create {}: {e}", path.display())),
+    }
+    // Another process may have just created it: wait briefly for its content.
+    for _ in 0..50 {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = text.trim();
+        if text.len() >= 32 {
+            return Ok(TokenKey::new(text.as_bytes().to_vec()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Err(format!(
+        "{} holds no key; delete it to make a new one",
+        path.display()
+    ))
 }
 
 fn generate_password() -> Result<String, String> {

@@ -1,4 +1,9 @@
-//! HTTP Basic authentication against stored users (argon2id hashes).
+//! Authentication against stored users (argon2id hashes): HTTP Basic on every call, or an
+//! `Authorization: Bearer` token that `POST /auth` issued.
+//!
+//! Tokens are JWTs signed with HMAC-SHA256 (HS256) under a key the binary keeps in the data
+//! folder, so every process on that folder accepts the others' tokens. A token names its user in
+//! `sub` and expires after [`TOKEN_TTL`].
 //!
 //! Verifying argon2 costs tens of milliseconds by design, far more than a QPS call should, so a
 //! successful check is remembered for a short while under a keyed hash of the password (SipHash
@@ -8,9 +13,11 @@ use crate::error::ApiError;
 use argon2::password_hash::{PasswordVerifier, phc::PasswordHash};
 use axum::http::HeaderMap;
 use base64::Engine;
+use hmac::{Hmac, KeyInit, Mac};
 use openqps_model::User;
 use openqps_store::Store;
 use openqps_wire::ResponseCode;
+use sha2::Sha256;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex};
@@ -18,24 +25,74 @@ use std::time::{Duration, Instant};
 
 const CACHE_TTL: Duration = Duration::from_secs(60);
 
+/// How long a token from `POST /auth` is valid (Qualys' gateway tokens last about four hours).
+pub const TOKEN_TTL: Duration = Duration::from_secs(4 * 3600);
+
+type HmacSha256 = Hmac<Sha256>;
+
 pub struct Authenticator {
     store: Arc<dyn Store>,
     keys: RandomState,
     cache: Mutex<HashMap<(String, u64), (User, Instant)>>,
+    token_key: TokenKey,
+}
+
+/// The HMAC key bearer tokens are signed with.
+#[derive(Clone)]
+pub struct TokenKey(Vec<u8>);
+
+impl TokenKey {
+    pub fn new(key: Vec<u8>) -> TokenKey {
+        TokenKey(key)
+    }
+
+    /// A fresh random 32-byte key.
+    pub fn random() -> TokenKey {
+        let mut key = vec![0u8; 32];
+        getrandom::fill(&mut key).expect("the operating system's randomness");
+        TokenKey(key)
+    }
+}
+
+impl std::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKey(..)")
+    }
 }
 
 impl Authenticator {
-    pub fn new(store: Arc<dyn Store>) -> Authenticator {
+    /// `token_key` signs and checks bearer tokens; processes sharing a key accept each other's.
+    pub fn new(store: Arc<dyn Store>, token_key: TokenKey) -> Authenticator {
         Authenticator {
             store,
             keys: RandomState::new(),
             cache: Mutex::new(HashMap::new()),
+            token_key,
         }
     }
 
-    /// The user the request's `Authorization: Basic` header names, or `INVALID_CREDENTIALS`.
+    /// The user the request's `Authorization` header names (Basic credentials or a bearer token
+    /// from `POST /auth`), or `INVALID_CREDENTIALS`.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<User, ApiError> {
+        if let Some(token) = bearer_token(headers) {
+            let username = self.token_key.verify(token, jiff::Timestamp::now())?;
+            return self
+                .store
+                .find_user(&username)
+                .await
+                .map_err(ApiError::from)?
+                .ok_or_else(failed);
+        }
         let (username, password) = basic_credentials(headers).ok_or_else(failed)?;
+        self.check_password(username, password).await
+    }
+
+    /// The user with this name and password, or `INVALID_CREDENTIALS`.
+    pub async fn check_password(
+        &self,
+        username: String,
+        password: String,
+    ) -> Result<User, ApiError> {
         let key = (username.clone(), self.keys.hash_one(&password));
         if let Some((user, at)) = self.cache.lock().expect("auth cache").get(&key)
             && at.elapsed() < CACHE_TTL
@@ -60,6 +117,87 @@ impl Authenticator {
         cache.insert(key, (user.clone(), Instant::now()));
         Ok(user)
     }
+
+    /// A signed token for `user`, valid for [`TOKEN_TTL`] from `now`.
+    pub fn issue_token(&self, user: &User, now: jiff::Timestamp) -> String {
+        self.token_key.issue(&user.username, now)
+    }
+}
+
+impl TokenKey {
+    /// A signed token for `username`, valid for [`TOKEN_TTL`] from `now`.
+    pub fn issue(&self, username: &str, now: jiff::Timestamp) -> String {
+        let header = b64(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let iat = now.as_second();
+        let claims = serde_json::json!({
+            "iss": "openqps",
+            "sub": username,
+            "iat": iat,
+            "exp": iat + TOKEN_TTL.as_secs() as i64,
+        });
+        let signing_input = format!("{header}.{}", b64(claims.to_string().as_bytes()));
+        let signature = b64(&self.mac(signing_input.as_bytes()).finalize().into_bytes());
+        format!("{signing_input}.{signature}")
+    }
+
+    /// The username a token names, if its signature holds and it has not expired at `now`.
+    pub fn verify(&self, token: &str, now: jiff::Timestamp) -> Result<String, ApiError> {
+        let token_failed = || {
+            ApiError::new(ResponseCode::InvalidCredentials, "Authentication failed").resolution(
+                "The bearer token is invalid or expired; get a new one from POST /auth.",
+            )
+        };
+        let (signing_input, signature) = token.rsplit_once('.').ok_or_else(token_failed)?;
+        let (header, claims) = signing_input.split_once('.').ok_or_else(token_failed)?;
+        let signature = unb64(signature).ok_or_else(token_failed)?;
+        self.mac(signing_input.as_bytes())
+            .verify_slice(&signature)
+            .map_err(|_| token_failed())?;
+        let header: serde_json::Value =
+            serde_json::from_slice(&unb64(header).ok_or_else(token_failed)?)
+                .map_err(|_| token_failed())?;
+        if header["alg"] != "HS256" {
+            return Err(token_failed());
+        }
+        let claims: serde_json::Value =
+            serde_json::from_slice(&unb64(claims).ok_or_else(token_failed)?)
+                .map_err(|_| token_failed())?;
+        let exp = claims["exp"].as_i64().ok_or_else(token_failed)?;
+        if now.as_second() >= exp {
+            return Err(token_failed());
+        }
+        claims["sub"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(token_failed)
+    }
+
+    fn mac(&self, data: &[u8]) -> HmacSha256 {
+        let mut mac = HmacSha256::new_from_slice(&self.0).expect("HMAC takes any key size");
+        mac.update(data);
+        mac
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn unb64(text: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 fn verify(hash: &str, password: &str) -> bool {
@@ -78,7 +216,7 @@ fn failed() -> ApiError {
         .resolution("Verify both, user and password credentials.")
 }
 
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
@@ -109,5 +247,22 @@ mod tests {
         );
         h.insert("authorization", "Bearer x".parse().unwrap());
         assert_eq!(basic_credentials(&h), None);
+    }
+
+    #[test]
+    fn tokens_verify_under_the_same_key_only_until_they_expire() {
+        let a = TokenKey::new(b"key-one".to_vec());
+        let b = TokenKey::new(b"key-one".to_vec());
+        let other = TokenKey::new(b"key-two".to_vec());
+        let now = jiff::Timestamp::from_second(1_700_000_000).unwrap();
+        let token = a.issue("admin", now);
+        assert_eq!(token.split('.').count(), 3);
+        assert_eq!(b.verify(&token, now).unwrap(), "admin");
+        assert!(other.verify(&token, now).is_err());
+        let later = jiff::Timestamp::from_second(1_700_000_000 + 4 * 3600).unwrap();
+        assert!(a.verify(&token, later).is_err());
+        let mut forged = token.clone();
+        forged.replace_range(token.len() - 2.., "AA");
+        assert!(a.verify(&forged, now).is_err());
     }
 }

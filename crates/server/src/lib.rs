@@ -11,5 +11,6 @@ pub mod endpoint;
 pub mod error;
 pub mod format;
 pub mod handlers;
+pub mod limits;
 
 pub use app::{AppState, ServerConfig, router};

@@ -7,6 +7,7 @@
 
 pub mod node;
 pub mod objects;
+pub mod platform;
 pub mod request;
 pub mod response;
 pub mod tree;

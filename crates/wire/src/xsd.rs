@@ -9,6 +9,7 @@ pub const SCHEMAS: &[(&str, &str)] = &[
     ("2.0/am/tag.xsd", include_str!("xsd/tag.xsd")),
     ("1.0/ca/agentasset.xsd", include_str!("xsd/agentasset.xsd")),
     ("3.0/was/webapp.xsd", include_str!("xsd/webapp.xsd")),
+    ("portal/version.xsd", include_str!("xsd/version.xsd")),
 ];
 
 pub fn find(path: &str) -> Option<&'static str> {

@@ -14,6 +14,8 @@ pub const PASSWORD: &str = "e2e-secret";
 pub struct Server {
     child: Child,
     pub base: String,
+    /// The HTTPS address, when started with `--tls-cert`.
+    pub tls_base: Option<String>,
     pub data_dir: PathBuf,
     client: reqwest::blocking::Client,
 }
@@ -50,13 +52,24 @@ impl Server {
             .expect("start openqps");
         let stdout = child.stdout.take().expect("stdout");
         let mut base = None;
-        for line in BufReader::new(stdout).lines() {
+        let mut tls_base = None;
+        let wants_tls = extra.contains(&"--tls-cert");
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
             let line = line.expect("read stdout");
             if let Some(url) = line.strip_prefix("openqps listening on ") {
-                base = Some(url.trim().to_string());
-                break;
+                if url.starts_with("https://") {
+                    tls_base = Some(url.trim().to_string());
+                } else {
+                    base = Some(url.trim().to_string());
+                }
+                if base.is_some() && (tls_base.is_some() || !wants_tls) {
+                    break;
+                }
             }
         }
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
         let base = base.unwrap_or_else(|| {
             let status = child.wait().expect("wait");
             panic!("openqps exited before listening: {status}")
@@ -64,6 +77,7 @@ impl Server {
         Server {
             child,
             base,
+            tls_base,
             data_dir,
             client: reqwest::blocking::Client::new(),
         }
@@ -101,10 +115,12 @@ impl Server {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_string();
+        let headers = resp.headers().clone();
         let body = resp.text().expect("body");
         Reply {
             status,
             content_type,
+            headers,
             body,
         }
     }
@@ -143,10 +159,16 @@ impl Drop for Server {
 pub struct Reply {
     pub status: u16,
     pub content_type: String,
+    pub headers: reqwest::header::HeaderMap,
     pub body: String,
 }
 
 impl Reply {
+    /// A response header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
     /// The text of the first `<name>` element (enough for envelope fields).
     pub fn tag(&self, name: &str) -> Option<String> {
         let open = format!("<{name}>");
@@ -215,6 +237,28 @@ pub fn validate_xml(xml: &str) {
         }
         Err(e) => panic!("xmllint is required under CI: {e}"),
     }
+}
+
+/// The number of rows in `table` (a fixed name from a test, never user input).
+pub fn row_count(db: &Path, table: &str) -> i64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(db)
+            .read_only(true);
+        let pool = sqlx::SqlitePool::connect_with(opts).await.expect("open db");
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM \"{table}\""
+        )))
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+        pool.close().await;
+        n
+    })
 }
 
 pub fn fingerprint(db: &Path) -> String {

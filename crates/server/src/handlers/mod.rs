@@ -113,7 +113,10 @@ impl Call<'_> {
 
 /// Calls that take only the id in the URL; whatever body they carry is ignored.
 pub fn ignores_body(e: &Endpoint) -> bool {
-    e.operation == "get" && e.id.is_some()
+    // With the id in the path these calls need nothing from a body, and clients send all sorts
+    // there (nothing, an empty ServiceRequest, JSON `null` or `123`). `update` by id needs its
+    // `data`, so it still reads the body.
+    e.id.is_some() && matches!(e.operation.as_str(), "get" | "delete" | "ods")
 }
 
 pub async fn dispatch(state: &AppState, call: Call<'_>) -> Result<ServiceResponse, ApiError> {
