@@ -182,14 +182,29 @@ fn serde_json_check(body: &str) -> Result<(), String> {
 fn golden_cases() {
     let paths = cases();
     assert!(paths.len() >= 10, "golden cases missing");
-    let mut failures = Vec::new();
-    for p in &paths {
-        let case = parse_case(p);
-        eprintln!("case {} ({})", p.display(), case.source);
-        if let Err(e) = run(&case) {
-            failures.push(format!("{}: {e}", p.display()));
+    // Each case has its own server; a few run at once (most of a case is waiting on IO).
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(p) = paths.get(i) else { break };
+                    let case = parse_case(p);
+                    eprintln!("case {} ({})", p.display(), case.source);
+                    if let Err(e) = run(&case) {
+                        failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("{}: {e}", p.display()));
+                    }
+                }
+            });
         }
-    }
+    });
+    let mut failures = failures.into_inner().unwrap();
+    failures.sort();
     assert!(
         failures.is_empty(),
         "{} of {} golden cases failed:\n{}",
