@@ -146,6 +146,7 @@ pub struct HostAsset {
     pub processors: Vec<Processor>,
     pub network_interfaces: Vec<NetworkInterface>,
     pub is_docker_host: bool,
+    pub details: HostDetails,
 }
 
 /// The generic asset view (`/am/asset`) that host assets and web applications share.
@@ -158,4 +159,88 @@ pub struct Asset {
     pub asset_type: AssetType,
     pub tags: Vec<TagRef>,
     pub criticality_score: Option<i32>,
+}
+
+/// Docker facts of a host (`dockerInfo`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DockerInfo {
+    pub version: Option<String>,
+    pub containers: Option<i64>,
+    pub images: Option<i64>,
+}
+
+/// A disk volume (`HostAssetVolume`); sizes in bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    pub name: String,
+    pub size: Option<i64>,
+    pub free: Option<i64>,
+}
+
+/// The cloud a source describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloudKind {
+    Ec2,
+    Azure,
+    Gcp,
+}
+
+impl CloudKind {
+    /// How the store and the `cloudProvider` field name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CloudKind::Ec2 => "EC2",
+            CloudKind::Azure => "AZURE",
+            CloudKind::Gcp => "GCP",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CloudKind> {
+        [CloudKind::Ec2, CloudKind::Azure, CloudKind::Gcp]
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(s))
+    }
+}
+
+/// Where a cloud connector found a host (`sourceInfo`). One shape for the three clouds; the wire
+/// writes each with its own element names (EC2 `region`, Azure `location`, GCP `zone`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudSource {
+    pub kind: CloudKind,
+    /// EC2 and GCP instance id; Azure VM id.
+    pub instance_id: Option<String>,
+    /// EC2 instance type, Azure VM size, GCP machine type.
+    pub instance_type: Option<String>,
+    pub state: Option<String>,
+    /// EC2 region, Azure location.
+    pub region: Option<String>,
+    /// EC2 availability zone, GCP zone.
+    pub zone: Option<String>,
+    /// EC2 account id, Azure subscription id, GCP project id.
+    pub account_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub subnet_id: Option<String>,
+    pub image_id: Option<String>,
+    pub private_ip: Option<String>,
+    pub public_ip: Option<String>,
+    /// Azure resource group.
+    pub resource_group: Option<String>,
+    pub first_discovered: Option<Timestamp>,
+    pub last_updated: Option<Timestamp>,
+}
+
+/// The less common parts of a host asset, grouped so that building a host stays short.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HostDetails {
+    pub domain: Option<String>,
+    pub timezone: Option<String>,
+    pub network_guid: Option<String>,
+    pub netbios_network_id: Option<i64>,
+    pub information_gathered_updated: Option<Timestamp>,
+    pub vulns_updated: Option<Timestamp>,
+    pub cloud_provider: Option<String>,
+    pub docker: Option<DockerInfo>,
+    pub volumes: Vec<Volume>,
+    pub accounts: Vec<String>,
+    pub sources: Vec<CloudSource>,
 }

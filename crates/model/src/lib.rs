@@ -13,8 +13,8 @@ pub mod webapp;
 
 pub use agent::{AgentInfo, Module};
 pub use asset::{
-    Asset, AssetType, HostAsset, NetworkInterface, OpenPort, Processor, Software, TagRef,
-    TrackingMethod, Vuln,
+    Asset, AssetType, CloudKind, CloudSource, DockerInfo, HostAsset, HostDetails, NetworkInterface,
+    OpenPort, Processor, Software, TagRef, TrackingMethod, Volume, Vuln,
 };
 pub use scan::{Ineligible, ScanJob, ScanState, ScanType};
 pub use tag::{PROVIDERS, RULE_TYPES, Tag};

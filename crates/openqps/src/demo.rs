@@ -66,12 +66,123 @@ const DAY: i64 = 86_400;
 /// The demo data set. Deterministic: every call returns equal data.
 pub fn dataset() -> Dataset {
     let mut g = Gen::new(tags());
-    let hosts = hosts(&mut g);
+    let mut hosts = hosts(&mut g);
+    for h in &mut hosts {
+        add_details(h);
+    }
     let webapps = webapps(&mut g);
     Dataset {
         tags: g.tags,
         hosts,
         webapps,
+    }
+}
+
+/// Volumes, accounts, docker facts and cloud sources, derived from each host's id and tracking
+/// method, name and tags only (so the rest of the data set stays as it was). Hosts tagged Azure
+/// come from Azure; EC2-tracked hosts and EC2-looking INSTANCE_ID hosts from AWS; other
+/// INSTANCE_ID hosts from GCP.
+fn add_details(h: &mut HostAsset) {
+    use openqps_model::{CloudKind, CloudSource, DockerInfo, Volume};
+    let n = h.id - 19_059_300;
+    let windows = h.os.as_deref().is_some_and(|os| os.contains("Windows"));
+    let d = &mut h.details;
+    d.volumes = if windows {
+        vec![Volume {
+            name: "C:".into(),
+            size: Some((128 + n % 4 * 128) << 30),
+            free: Some((16 + n % 7 * 8) << 30),
+        }]
+    } else {
+        vec![
+            Volume {
+                name: "/".into(),
+                size: Some((40 + n % 5 * 20) << 30),
+                free: Some((5 + n % 9 * 3) << 30),
+            },
+            Volume {
+                name: "/var".into(),
+                size: Some(100 << 30),
+                free: Some((30 + n % 11) << 30),
+            },
+        ]
+    };
+    d.accounts = if windows {
+        vec!["Administrator".into(), format!("svc-backup{:02}", n % 10)]
+    } else {
+        vec!["root".into(), "deploy".into()]
+    };
+    if windows {
+        d.domain = Some("corp.example.com".into());
+        d.timezone = Some("UTC-05:00".into());
+    }
+    if h.is_docker_host {
+        d.docker = Some(DockerInfo {
+            version: Some(format!("24.0.{}", n % 8)),
+            containers: Some(n % 13 + 1),
+            images: Some(n % 9 + 2),
+        });
+    }
+    let at = |days: i64| Timestamp::from_second(1_672_531_200 + days * 86_400).ok();
+    let tagged = |id: i64| h.tags.iter().any(|t| t.id == id);
+    let named_ec2 = h.name.contains("ec2.internal");
+    let kind = match h.tracking_method.as_str() {
+        _ if tagged(87_832_812) => Some(CloudKind::Azure),
+        "EC2_INSTANCE_ID" => Some(CloudKind::Ec2),
+        "INSTANCE_ID" if named_ec2 || tagged(87_832_811) => Some(CloudKind::Ec2),
+        "INSTANCE_ID" => Some(CloudKind::Gcp),
+        _ => None,
+    };
+    if let Some(kind) = kind {
+        let (region, zone, account) = match kind {
+            CloudKind::Ec2 => (
+                Some("us-east-1"),
+                Some("us-east-1b"),
+                "123456789012".to_string(),
+            ),
+            CloudKind::Azure => (
+                Some("eastus"),
+                None,
+                "6f1c2a9e-4b7d-4c1e-9a3f-2d8b5e7c0a14".to_string(),
+            ),
+            CloudKind::Gcp => (None, Some("us-central1-a"), "openqps-demo".to_string()),
+        };
+        d.cloud_provider = Some(
+            match kind {
+                CloudKind::Ec2 => "AWS",
+                CloudKind::Azure => "AZURE",
+                CloudKind::Gcp => "GCP",
+            }
+            .into(),
+        );
+        d.sources = vec![CloudSource {
+            kind,
+            instance_id: Some(match kind {
+                CloudKind::Ec2 => format!("i-0{:016x}", 0x5eed_0000_u64 + n as u64),
+                CloudKind::Azure => format!("7d3e{:04x}-0c1b-4f2a-8e9d-1a2b3c4d5e6f", n),
+                CloudKind::Gcp => format!("{}", 4_100_000_000_000_000_000_u64 + n as u64),
+            }),
+            instance_type: Some(
+                match kind {
+                    CloudKind::Ec2 => "m5.large",
+                    CloudKind::Azure => "Standard_D2s_v3",
+                    CloudKind::Gcp => "e2-standard-2",
+                }
+                .into(),
+            ),
+            state: Some(if n % 9 == 0 { "STOPPED" } else { "RUNNING" }.into()),
+            region: region.map(str::to_string),
+            zone: zone.map(str::to_string),
+            account_id: Some(account),
+            vpc_id: (kind == CloudKind::Ec2).then(|| "vpc-0a1b2c3d".to_string()),
+            subnet_id: (kind == CloudKind::Ec2).then(|| "subnet-0f9e8d7c".to_string()),
+            image_id: Some(format!("img-{:04}", n % 4)),
+            private_ip: h.address.clone(),
+            public_ip: (n % 3 == 0).then(|| format!("203.0.113.{}", n % 250 + 1)),
+            resource_group: (kind == CloudKind::Azure).then(|| "rg-production".to_string()),
+            first_discovered: at(n % 90),
+            last_updated: at(400 + n % 60),
+        }];
     }
 }
 
@@ -1159,6 +1270,7 @@ fn host(g: &mut Gen, id: i64, kind: Kind, agent: Option<usize>) -> HostAsset {
         processors,
         network_interfaces,
         is_docker_host,
+        details: Default::default(),
     }
 }
 
@@ -1318,6 +1430,7 @@ fn teams_test(g: &Gen) -> HostAsset {
             ),
         ],
         is_docker_host: false,
+        details: Default::default(),
     }
 }
 

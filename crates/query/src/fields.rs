@@ -41,6 +41,14 @@ pub enum HostField {
     AgentConfigurationId,
     AgentVersion,
     LastCheckedIn,
+    InformationGatheredUpdated,
+    VulnsUpdated,
+    NetworkGuid,
+    NetbiosNetworkId,
+    Domain,
+    CloudProvider,
+    /// A cloud source column, restricted to one cloud when the field names it.
+    Cloud(Option<&'static str>, &'static str),
 }
 
 pub static HOSTASSET: &[FieldDef<HostField>] = &[
@@ -83,6 +91,62 @@ pub static HOSTASSET: &[FieldDef<HostField>] = &[
     .with_operators(&[Operator::Equals]),
     FieldDef::new("agentVersion", Text, HostField::AgentVersion),
     FieldDef::new("lastCheckedIn", Date, HostField::LastCheckedIn),
+    FieldDef::new(
+        "informationGatheredUpdated",
+        Date,
+        HostField::InformationGatheredUpdated,
+    ),
+    FieldDef::new("vulnsUpdated", Date, HostField::VulnsUpdated),
+    FieldDef::new("networkGuid", Text, HostField::NetworkGuid),
+    FieldDef::new("netbiosNetworkID", Integer, HostField::NetbiosNetworkId),
+    FieldDef::new("netbiosNetworkId", Integer, HostField::NetbiosNetworkId),
+    FieldDef::new("domain", Text, HostField::Domain),
+    FieldDef::new("cloudProvider", Text, HostField::CloudProvider),
+    // AWS
+    FieldDef::new(
+        "instanceId",
+        Text,
+        HostField::Cloud(Some("EC2"), "instance_id"),
+    ),
+    FieldDef::new("region", Text, HostField::Cloud(Some("EC2"), "region")),
+    FieldDef::new(
+        "availabilityZone",
+        Text,
+        HostField::Cloud(Some("EC2"), "zone"),
+    ),
+    FieldDef::new(
+        "accountId",
+        Text,
+        HostField::Cloud(Some("EC2"), "account_id"),
+    ),
+    FieldDef::new("vpcId", Text, HostField::Cloud(Some("EC2"), "vpc_id")),
+    FieldDef::new("imageId", Text, HostField::Cloud(None, "image_id")),
+    // Azure
+    FieldDef::new("vmId", Text, HostField::Cloud(Some("AZURE"), "instance_id")),
+    FieldDef::new(
+        "subscriptionId",
+        Text,
+        HostField::Cloud(Some("AZURE"), "account_id"),
+    ),
+    FieldDef::new("location", Text, HostField::Cloud(Some("AZURE"), "region")),
+    FieldDef::new(
+        "resourceGroupName",
+        Text,
+        HostField::Cloud(Some("AZURE"), "resource_group"),
+    ),
+    FieldDef::new("state", Text, HostField::Cloud(None, "state")),
+    // GCP
+    FieldDef::new(
+        "gcpInstanceId",
+        Text,
+        HostField::Cloud(Some("GCP"), "instance_id"),
+    ),
+    FieldDef::new(
+        "gcpProjectId",
+        Text,
+        HostField::Cloud(Some("GCP"), "account_id"),
+    ),
+    FieldDef::new("gcpZone", Text, HostField::Cloud(Some("GCP"), "zone")),
 ];
 
 /// Where an Asset (`/am/asset`) criterion looks.

@@ -21,6 +21,8 @@ pub(crate) enum Target {
     Software,
     /// A column of the host's `agent` row; hosts without an agent have no value.
     Agent(&'static str),
+    /// A column of the host's cloud sources, of one cloud or any.
+    Cloud(Option<&'static str>, &'static str),
     /// A WAS custom attribute, named by the condition.
     Attribute,
 }
@@ -56,6 +58,13 @@ impl SqlTarget for HostField {
             AgentConfigurationId => Target::Agent("configuration_id"),
             AgentVersion => Target::Agent("agent_version"),
             LastCheckedIn => Target::Agent("last_checked_in"),
+            InformationGatheredUpdated => Target::Col("a", "information_gathered_updated"),
+            VulnsUpdated => Target::Col("a", "vulns_updated"),
+            NetworkGuid => Target::Col("a", "network_guid"),
+            NetbiosNetworkId => Target::Col("a", "netbios_network_id"),
+            Domain => Target::Col("a", "domain"),
+            CloudProvider => Target::Col("a", "cloud_provider"),
+            Cloud(kind, col) => Target::Cloud(kind, col),
         }
     }
 }
@@ -184,6 +193,16 @@ fn condition<F: SqlTarget>(c: &Condition<F>, sub: i64) -> Expr {
             Expr::col(("g", col)),
             c,
         ),
+        Target::Cloud(kind, col) => {
+            let mut base = Query::select()
+                .column(("cs", "asset_id"))
+                .from_as("host_source", "cs")
+                .to_owned();
+            if let Some(kind) = kind {
+                base.and_where(Expr::col(("cs", "kind")).eq(kind));
+            }
+            collection(base, Expr::col(("cs", col)), c)
+        }
         Target::Software => collection(
             Query::select()
                 .column(("s", "asset_id"))

@@ -1,7 +1,8 @@
 //! What an update of host assets changes, and how a change applies to one host.
 
 use openqps_model::{
-    HostAsset, NetworkInterface, OpenPort, Processor, Software, Timestamp, TrackingMethod, Vuln,
+    DockerInfo, HostAsset, NetworkInterface, OpenPort, Processor, Software, Timestamp,
+    TrackingMethod, Volume, Vuln,
 };
 
 /// Changes to a collection of tags, by tag id.
@@ -86,6 +87,11 @@ pub struct HostFields {
     pub total_memory: Option<i64>,
     pub bios_description: Option<String>,
     pub is_docker_host: Option<bool>,
+    pub domain: Option<String>,
+    pub timezone: Option<String>,
+    pub network_guid: Option<String>,
+    pub netbios_network_id: Option<i64>,
+    pub docker: Option<DockerInfo>,
 }
 
 /// What a create or update of host assets says.
@@ -98,6 +104,8 @@ pub struct HostAssetChange {
     pub vulns: ListOps<Vuln>,
     pub processors: ListOps<Processor>,
     pub network_interfaces: ListOps<NetworkInterface>,
+    pub volumes: ListOps<Volume>,
+    pub accounts: ListOps<String>,
 }
 
 impl HostAssetChange {
@@ -111,7 +119,9 @@ impl HostAssetChange {
             && self.software.is_empty()
             && self.vulns.is_empty()
             && self.processors.is_empty()
-            && self.network_interfaces.is_empty())
+            && self.network_interfaces.is_empty()
+            && self.volumes.is_empty()
+            && self.accounts.is_empty())
     }
 
     /// Applies every field and list change (not tags, which are links) to `h`.
@@ -150,6 +160,24 @@ impl HostAssetChange {
         if let Some(d) = f.is_docker_host {
             h.is_docker_host = d;
         }
+        let d = &mut h.details;
+        for (value, field) in [
+            (&f.domain, &mut d.domain),
+            (&f.timezone, &mut d.timezone),
+            (&f.network_guid, &mut d.network_guid),
+        ] {
+            if let Some(v) = value {
+                *field = Some(v.clone());
+            }
+        }
+        if let Some(n) = f.netbios_network_id {
+            d.netbios_network_id = Some(n);
+        }
+        if let Some(docker) = &f.docker {
+            d.docker = Some(docker.clone());
+        }
+        self.volumes.apply(&mut d.volumes, |a, b| a.name == b.name);
+        self.accounts.apply(&mut d.accounts, |a, b| a == b);
         self.open_ports.apply(&mut h.open_ports, |a, b| {
             a.port == b.port && a.protocol.eq_ignore_ascii_case(&b.protocol)
         });

@@ -2,8 +2,8 @@
 
 use crate::StoreError;
 use openqps_model::{
-    AgentInfo, Asset, AssetType, HostAsset, IdName, LastScan, Module, Scanner, Timestamp,
-    TrackingMethod, WebApp, WebAppConfig, WebAppDetails, WebAppOwner,
+    AgentInfo, Asset, AssetType, DockerInfo, HostAsset, HostDetails, IdName, LastScan, Module,
+    Scanner, Timestamp, TrackingMethod, WebApp, WebAppConfig, WebAppDetails, WebAppOwner,
 };
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -50,6 +50,17 @@ pub(crate) const HOST_COLUMNS: &[(&str, &str)] = &[
     ("g", "configuration_name"),
     ("g", "activation_key_id"),
     ("g", "activation_key_title"),
+    ("a", "domain"),
+    ("a", "timezone"),
+    ("a", "network_guid"),
+    ("a", "netbios_network_id"),
+    ("a", "information_gathered_updated"),
+    ("a", "vulns_updated"),
+    ("a", "cloud_provider"),
+    ("a", "docker_present"),
+    ("a", "docker_version"),
+    ("a", "docker_containers"),
+    ("a", "docker_images"),
 ];
 
 /// A host asset without its collections (tags, ports, …), which are loaded in batches.
@@ -88,6 +99,27 @@ pub(crate) fn host(r: &SqliteRow) -> Result<HostAsset, StoreError> {
         vulns: Vec::new(),
         processors: Vec::new(),
         network_interfaces: Vec::new(),
+        details: HostDetails {
+            domain: r.try_get(32)?,
+            timezone: r.try_get(33)?,
+            network_guid: r.try_get(34)?,
+            netbios_network_id: r.try_get(35)?,
+            information_gathered_updated: ts_opt(r.try_get(36)?)?,
+            vulns_updated: ts_opt(r.try_get(37)?)?,
+            cloud_provider: r.try_get(38)?,
+            docker: (r.try_get::<i64, _>(39)? != 0)
+                .then(|| {
+                    Ok::<_, StoreError>(DockerInfo {
+                        version: r.try_get(40)?,
+                        containers: r.try_get(41)?,
+                        images: r.try_get(42)?,
+                    })
+                })
+                .transpose()?,
+            volumes: Vec::new(),
+            accounts: Vec::new(),
+            sources: Vec::new(),
+        },
     })
 }
 

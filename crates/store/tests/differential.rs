@@ -140,6 +140,7 @@ fn host(id: i64, s: &HostSpec) -> HostAsset {
         processors: Vec::new(),
         network_interfaces: Vec::new(),
         is_docker_host: false,
+        details: Default::default(),
     }
 }
 

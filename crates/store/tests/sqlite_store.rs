@@ -46,6 +46,7 @@ fn host(id: i64, name: &str, os: Option<&str>, tags: &[(i64, &str)]) -> HostAsse
         processors: Vec::new(),
         network_interfaces: Vec::new(),
         is_docker_host: false,
+        details: Default::default(),
     }
 }
 

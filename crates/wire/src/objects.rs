@@ -31,6 +31,13 @@ pub fn host_asset(h: &HostAsset) -> Node {
         Node::text("type", "HOST"),
         tag_simple(&h.tags),
     ];
+    let d = &h.details;
+    if !d.sources.is_empty() {
+        n.push(Node::list(
+            "sourceInfo",
+            d.sources.iter().map(cloud_source).collect(),
+        ));
+    }
     n.opt_int("criticalityScore", h.criticality_score.map(i64::from));
     n.opt_int("qwebHostId", h.qweb_host_id);
     n.opt_time("lastVulnScan", h.last_vuln_scan);
@@ -44,11 +51,17 @@ pub fn host_asset(h: &HostAsset) -> Node {
         n.push(agent_info(a));
     }
     n.opt_text("netbiosName", &h.netbios_name);
+    n.opt_int("netbiosNetworkId", d.netbios_network_id);
+    n.opt_time("vulnsUpdated", d.vulns_updated);
+    n.opt_time("informationGatheredUpdated", d.information_gathered_updated);
+    n.opt_text("domain", &d.domain);
+    n.opt_text("networkGuid", &d.network_guid);
     n.opt_text("address", &h.address);
     n.push(Node::text("trackingMethod", h.tracking_method.as_str()));
     n.opt_text("manufacturer", &h.manufacturer);
     n.opt_text("model", &h.model);
     n.opt_int("totalMemory", h.total_memory);
+    n.opt_text("timezone", &d.timezone);
     n.opt_text("biosDescription", &h.bios_description);
     n.push(Node::list(
         "openPort",
@@ -105,6 +118,25 @@ pub fn host_asset(h: &HostAsset) -> Node {
             .collect(),
     ));
     n.push(Node::list(
+        "volume",
+        d.volumes
+            .iter()
+            .map(|v| {
+                let mut e = vec![Node::text("name", v.name.clone())];
+                e.opt_int("size", v.size);
+                e.opt_int("free", v.free);
+                Node::Elem("HostAssetVolume", e)
+            })
+            .collect(),
+    ));
+    n.push(Node::list(
+        "account",
+        d.accounts
+            .iter()
+            .map(|a| Node::Elem("HostAssetAccount", vec![Node::text("username", a.clone())]))
+            .collect(),
+    ));
+    n.push(Node::list(
         "networkInterface",
         h.network_interfaces
             .iter()
@@ -120,7 +152,76 @@ pub fn host_asset(h: &HostAsset) -> Node {
             .collect(),
     ));
     n.push(Node::bool("isDockerHost", h.is_docker_host));
+    if let Some(docker) = &d.docker {
+        let mut e = Vec::new();
+        e.opt_text("dockerVersion", &docker.version);
+        e.opt_int("noOfContainers", docker.containers);
+        e.opt_int("noOfImages", docker.images);
+        n.push(Node::Elem("dockerInfo", e));
+    }
+    n.opt_text("cloudProvider", &d.cloud_provider);
     Node::Elem("HostAsset", n)
+}
+
+/// One `sourceInfo` entry, with the element names of its cloud.
+fn cloud_source(c: &openqps_model::CloudSource) -> Node {
+    use openqps_model::CloudKind;
+    let (item, ty, id, size, state, region, zone, account) = match c.kind {
+        CloudKind::Ec2 => (
+            "Ec2AssetSourceSimple",
+            "EC_2",
+            "instanceId",
+            "instanceType",
+            "instanceState",
+            Some("region"),
+            Some("availabilityZone"),
+            "accountId",
+        ),
+        CloudKind::Azure => (
+            "AzureAssetSourceSimple",
+            "AZURE",
+            "vmId",
+            "vmSize",
+            "state",
+            Some("location"),
+            None,
+            "subscriptionId",
+        ),
+        CloudKind::Gcp => (
+            "GcpAssetSourceSimple",
+            "GCP",
+            "instanceId",
+            "machineType",
+            "state",
+            None,
+            Some("zone"),
+            "projectId",
+        ),
+    };
+    let mut e = vec![Node::text("type", ty)];
+    e.opt_time("firstDiscovered", c.first_discovered);
+    e.opt_time("lastUpdated", c.last_updated);
+    e.opt_text(id, &c.instance_id);
+    e.opt_text(size, &c.instance_type);
+    e.opt_text(state, &c.state);
+    if let Some(name) = region {
+        e.opt_text(name, &c.region);
+    }
+    if let Some(name) = zone {
+        e.opt_text(name, &c.zone);
+    }
+    e.opt_text(account, &c.account_id);
+    if c.kind == CloudKind::Azure {
+        e.opt_text("resourceGroupName", &c.resource_group);
+    }
+    if c.kind == CloudKind::Ec2 {
+        e.opt_text("vpcId", &c.vpc_id);
+        e.opt_text("subnetId", &c.subnet_id);
+    }
+    e.opt_text("imageId", &c.image_id);
+    e.opt_text("privateIpAddress", &c.private_ip);
+    e.opt_text("publicIpAddress", &c.public_ip);
+    Node::Elem(item, e)
 }
 
 fn agent_info(a: &AgentInfo) -> Node {

@@ -18,6 +18,7 @@ const READ_ONLY: &[&str] = &[
     "sourceInfo",
     "vulnsUpdated",
     "informationGatheredUpdated",
+    "cloudProvider",
 ];
 
 fn invalid(element: &str, value: &str, expected: &str) -> ApiError {
@@ -156,6 +157,16 @@ fn processor(el: &Element) -> Result<Processor, ApiError> {
     })
 }
 
+fn volume(el: &Element) -> Result<openqps_model::Volume, ApiError> {
+    Ok(openqps_model::Volume {
+        name: child(el, "name")
+            .and_then(text)
+            .ok_or_else(|| ApiError::invalid("HostAssetVolume needs a <name>."))?,
+        size: child(el, "size").map(long).transpose()?,
+        free: child(el, "free").map(long).transpose()?,
+    })
+}
+
 fn interface(el: &Element) -> Result<NetworkInterface, ApiError> {
     Ok(NetworkInterface {
         hostname: child(el, "hostname").and_then(text),
@@ -217,6 +228,25 @@ pub fn decode(data: &Element) -> Result<HostAssetChange, ApiError> {
                     "false" => false,
                     _ => return Err(invalid("isDockerHost", v, "Values expected: true, false.")),
                 })
+            }
+            "domain" => f.domain = text(el),
+            "timezone" => f.timezone = text(el),
+            "networkGuid" => f.network_guid = text(el),
+            "netbiosNetworkId" => f.netbios_network_id = Some(long(el)?),
+            "dockerInfo" => {
+                f.docker = Some(openqps_model::DockerInfo {
+                    version: child(el, "dockerVersion").and_then(text),
+                    containers: child(el, "noOfContainers").map(long).transpose()?,
+                    images: child(el, "noOfImages").map(long).transpose()?,
+                })
+            }
+            "volume" => c.volumes = list_ops(el, "HostAssetVolume", volume)?,
+            "account" => {
+                c.accounts = list_ops(el, "HostAssetAccount", |a| {
+                    child(a, "username")
+                        .and_then(text)
+                        .ok_or_else(|| ApiError::invalid("HostAssetAccount needs a <username>."))
+                })?
             }
             "tags" => {
                 let ops = decode_id_collection(el, "TagSimple", "tags")?;
@@ -291,6 +321,7 @@ pub fn new_host(change: &HostAssetChange) -> Result<HostAsset, ApiError> {
         processors: Vec::new(),
         network_interfaces: Vec::new(),
         is_docker_host: false,
+        details: Default::default(),
     };
     change.apply_to(&mut h);
     h.tags = change

@@ -3,11 +3,33 @@
 use super::fetch;
 use crate::StoreError;
 use crate::rows::ts;
-use openqps_model::{HostAsset, NetworkInterface, OpenPort, Processor, Software, TagRef, Vuln};
+use openqps_model::{
+    CloudKind, CloudSource, HostAsset, NetworkInterface, OpenPort, Processor, Software, TagRef,
+    Volume, Vuln,
+};
 use sea_query::{Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use std::collections::HashMap;
+
+/// The columns of `host_source` after `asset_id`, in the order they are read and written.
+pub(crate) const SOURCE_COLUMNS: &[&str] = &[
+    "kind",
+    "instance_id",
+    "instance_type",
+    "state",
+    "region",
+    "zone",
+    "account_id",
+    "vpc_id",
+    "subnet_id",
+    "image_id",
+    "private_ip",
+    "public_ip",
+    "resource_group",
+    "first_discovered",
+    "last_updated",
+];
 
 /// Tags of each asset, ordered by tag id.
 pub(crate) async fn tags_of(
@@ -134,7 +156,44 @@ pub(crate) async fn fill_hosts(
         })
     })
     .await?;
+    let q = list_query("host_volume", &["name", "size", "free"], &ids);
+    let mut volumes = group(conn, q, |r| {
+        Ok(Volume {
+            name: r.try_get(1)?,
+            size: r.try_get(2)?,
+            free: r.try_get(3)?,
+        })
+    })
+    .await?;
+    let q = list_query("host_account", &["username"], &ids);
+    let mut accounts = group(conn, q, |r| Ok(r.try_get::<String, _>(1)?)).await?;
+    let q = list_query("host_source", SOURCE_COLUMNS, &ids);
+    let mut sources = group(conn, q, |r| {
+        let kind: String = r.try_get(1)?;
+        Ok(CloudSource {
+            kind: CloudKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("cloud kind {kind}")))?,
+            instance_id: r.try_get(2)?,
+            instance_type: r.try_get(3)?,
+            state: r.try_get(4)?,
+            region: r.try_get(5)?,
+            zone: r.try_get(6)?,
+            account_id: r.try_get(7)?,
+            vpc_id: r.try_get(8)?,
+            subnet_id: r.try_get(9)?,
+            image_id: r.try_get(10)?,
+            private_ip: r.try_get(11)?,
+            public_ip: r.try_get(12)?,
+            resource_group: r.try_get(13)?,
+            first_discovered: crate::rows::ts_opt(r.try_get(14)?)?,
+            last_updated: crate::rows::ts_opt(r.try_get(15)?)?,
+        })
+    })
+    .await?;
     for h in hosts {
+        h.details.volumes = volumes.remove(&h.id).unwrap_or_default();
+        h.details.accounts = accounts.remove(&h.id).unwrap_or_default();
+        h.details.sources = sources.remove(&h.id).unwrap_or_default();
         h.tags = tags.remove(&h.id).unwrap_or_default();
         h.open_ports = ports.remove(&h.id).unwrap_or_default();
         h.software = software.remove(&h.id).unwrap_or_default();

@@ -51,9 +51,12 @@ pub(crate) async fn insert_host(
         "INSERT INTO asset (id, subscription_id, asset_type, name, created, modified, \
          criticality_score, qweb_host_id, last_vuln_scan, last_compliance_scan, last_system_boot, \
          last_logged_on_user, fqdn, os, dns_host_name, netbios_name, address, tracking_method, \
-         manufacturer, model, total_memory, bios_description, is_docker_host) \
+         manufacturer, model, total_memory, bios_description, is_docker_host, domain, timezone, \
+         network_guid, netbios_network_id, information_gathered_updated, vulns_updated, \
+         cloud_provider, docker_present, docker_version, docker_containers, docker_images) \
          VALUES ($1, $2, 'HOST', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-         $17, $18, $19, $20, $21, $22) RETURNING id",
+         $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33) \
+         RETURNING id",
     )
     .bind(id)
     .bind(sub.0)
@@ -77,6 +80,17 @@ pub(crate) async fn insert_host(
     .bind(h.total_memory)
     .bind(&h.bios_description)
     .bind(h.is_docker_host as i64)
+    .bind(&h.details.domain)
+    .bind(&h.details.timezone)
+    .bind(&h.details.network_guid)
+    .bind(h.details.netbios_network_id)
+    .bind(secs(h.details.information_gathered_updated))
+    .bind(secs(h.details.vulns_updated))
+    .bind(&h.details.cloud_provider)
+    .bind(h.details.docker.is_some() as i64)
+    .bind(h.details.docker.as_ref().and_then(|d| d.version.clone()))
+    .bind(h.details.docker.as_ref().and_then(|d| d.containers))
+    .bind(h.details.docker.as_ref().and_then(|d| d.images))
     .fetch_one(&mut *conn)
     .await?;
     tags(conn, id, h.tags.iter().map(|t| t.id)).await?;
@@ -231,6 +245,53 @@ pub(crate) async fn insert_lists(
         .bind(&n.mac_address)
         .bind(&n.address)
         .bind(&n.gateway_address)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for (i, v) in h.details.volumes.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO host_volume (asset_id, ord, name, size, free) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(i as i64)
+        .bind(&v.name)
+        .bind(v.size)
+        .bind(v.free)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for (i, a) in h.details.accounts.iter().enumerate() {
+        sqlx::query("INSERT INTO host_account (asset_id, ord, username) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(i as i64)
+            .bind(a)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for (i, c) in h.details.sources.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO host_source (asset_id, ord, kind, instance_id, instance_type, state, \
+             region, zone, account_id, vpc_id, subnet_id, image_id, private_ip, public_ip, \
+             resource_group, first_discovered, last_updated) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        )
+        .bind(id)
+        .bind(i as i64)
+        .bind(c.kind.name())
+        .bind(&c.instance_id)
+        .bind(&c.instance_type)
+        .bind(&c.state)
+        .bind(&c.region)
+        .bind(&c.zone)
+        .bind(&c.account_id)
+        .bind(&c.vpc_id)
+        .bind(&c.subnet_id)
+        .bind(&c.image_id)
+        .bind(&c.private_ip)
+        .bind(&c.public_ip)
+        .bind(&c.resource_group)
+        .bind(c.first_discovered.map(|t| t.as_second()))
+        .bind(c.last_updated.map(|t| t.as_second()))
         .execute(&mut *conn)
         .await?;
     }

@@ -52,6 +52,9 @@ pub(crate) async fn update_hosts(
                     "host_vuln",
                     "host_processor",
                     "host_interface",
+                    "host_volume",
+                    "host_account",
+                    "host_source",
                 ] {
                     let del = Query::delete()
                         .from_table(table)
@@ -143,7 +146,10 @@ async fn write_host_row(
          last_vuln_scan = $4, last_compliance_scan = $5, last_system_boot = $6, \
          last_logged_on_user = $7, fqdn = $8, os = $9, dns_host_name = $10, netbios_name = $11, \
          address = $12, tracking_method = $13, manufacturer = $14, model = $15, \
-         total_memory = $16, bios_description = $17, is_docker_host = $18, modified = $19 \
+         total_memory = $16, bios_description = $17, is_docker_host = $18, modified = $19, \
+         domain = $21, timezone = $22, network_guid = $23, netbios_network_id = $24, \
+         cloud_provider = $25, docker_present = $26, docker_version = $27, \
+         docker_containers = $28, docker_images = $29 \
          WHERE id = $20",
     )
     .bind(&h.name)
@@ -166,6 +172,15 @@ async fn write_host_row(
     .bind(h.is_docker_host as i64)
     .bind(at.as_second())
     .bind(h.id)
+    .bind(&h.details.domain)
+    .bind(&h.details.timezone)
+    .bind(&h.details.network_guid)
+    .bind(h.details.netbios_network_id)
+    .bind(&h.details.cloud_provider)
+    .bind(h.details.docker.is_some() as i64)
+    .bind(h.details.docker.as_ref().and_then(|d| d.version.clone()))
+    .bind(h.details.docker.as_ref().and_then(|d| d.containers))
+    .bind(h.details.docker.as_ref().and_then(|d| d.images))
     .execute(&mut *conn)
     .await?;
     Ok(())
