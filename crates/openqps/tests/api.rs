@@ -372,14 +372,38 @@ fn rule_tags_follow_their_rule() {
     );
     assert!(count_with_tag(&s, net) >= 1);
 
+    // ASSET_SEARCH: the rule is QPS criteria, run in SQL.
+    let search = create_rule_tag(
+        &s,
+        "Windows RDP",
+        "ASSET_SEARCH",
+        r#"<![CDATA[<filters><Criteria field="port" operator="EQUALS">3389</Criteria><Criteria field="os" operator="CONTAINS">windows</Criteria></filters>]]>"#,
+    );
+    let rdp_windows = by_query(
+        r#"<Criteria field="port" operator="EQUALS">3389</Criteria><Criteria field="os" operator="CONTAINS">windows</Criteria>"#,
+    );
+    assert!(rdp_windows > 0);
+    assert_eq!(count_with_tag(&s, search), rdp_windows);
+    let bad = s.post_xml(
+        "/qps/rest/2.0/create/am/tag",
+        "<ServiceRequest><data><Tag><name>bad search</name><ruleType>ASSET_SEARCH</ruleType><ruleText>&lt;filters&gt;&lt;Criteria field=\"nope\" operator=\"EQUALS\"&gt;1&lt;/Criteria&gt;&lt;/filters&gt;</ruleText></Tag></data></ServiceRequest>",
+    );
+    assert_eq!(bad.code(), "INVALID_REQUEST");
+    assert!(bad.tag("errorMessage").unwrap().contains("nope"));
+
     // A host that changes gains or loses the tag.
     assert_eq!(count_with_tag(&s, name), 1);
     let r = s.post_xml(
         "/qps/rest/2.0/update/am/hostasset/19059300",
-        "<ServiceRequest><data><HostAsset><name>teams-build-01</name></HostAsset></data></ServiceRequest>",
+        "<ServiceRequest><data><HostAsset><name>teams-build-01</name><os>Windows Server 2022</os><openPort><add><HostAssetOpenPort><port>3389</port></HostAssetOpenPort></add></openPort></HostAsset></data></ServiceRequest>",
     );
     assert_eq!(r.code(), "SUCCESS");
     assert_eq!(count_with_tag(&s, name), 2);
+    let tagged = s.post_xml(
+        SEARCH,
+        &format!("<ServiceRequest><filters><Criteria field=\"tagId\" operator=\"EQUALS\">{search}</Criteria><Criteria field=\"id\" operator=\"EQUALS\">19059300</Criteria></filters></ServiceRequest>"),
+    );
+    assert_eq!(tagged.ids("HostAsset"), vec![19059300]);
     s.post_xml(
         "/qps/rest/2.0/update/am/hostasset/19059300",
         "<ServiceRequest><data><HostAsset><name>build-01</name></HostAsset></data></ServiceRequest>",

@@ -199,3 +199,92 @@ impl<F> Default for Filter<F> {
         Filter::all()
     }
 }
+
+/// A list of raw criteria as one line of text each (`field`, `operator`, `value` and `name`
+/// separated by tabs, with `\`, tab and line breaks escaped), so a stored rule can hold them
+/// without the store knowing XML or JSON.
+pub fn encode_criteria(raw: &[RawCriterion]) -> String {
+    fn esc(s: &str) -> String {
+        s.replace('\\', "\\\\")
+            .replace('\t', "\\t")
+            .replace('\n', "\\n")
+            .replace('\r', "\\r")
+    }
+    raw.iter()
+        .map(|c| {
+            format!(
+                "{}\t{}\t{}\t{}",
+                esc(&c.field),
+                esc(&c.operator),
+                esc(&c.value),
+                esc(c.name.as_deref().unwrap_or_default())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The inverse of [`encode_criteria`]; `None` for text it did not write.
+pub fn decode_criteria(text: &str) -> Option<Vec<RawCriterion>> {
+    fn unesc(s: &str) -> Option<String> {
+        let mut out = String::with_capacity(s.len());
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            out.push(match chars.next()? {
+                '\\' => '\\',
+                't' => '\t',
+                'n' => '\n',
+                'r' => '\r',
+                _ => return None,
+            });
+        }
+        Some(out)
+    }
+    if text.is_empty() {
+        return Some(Vec::new());
+    }
+    text.split('\n')
+        .map(|line| {
+            let parts: Vec<&str> = line.split('\t').collect();
+            let [field, operator, value, name] = parts.as_slice() else {
+                return None;
+            };
+            let name = unesc(name)?;
+            Some(RawCriterion {
+                field: unesc(field)?,
+                operator: unesc(operator)?,
+                value: unesc(value)?,
+                name: (!name.is_empty()).then_some(name),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod criteria_text_tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let raw = vec![
+            RawCriterion {
+                field: "name".into(),
+                operator: "CONTAINS".into(),
+                value: "a\tb\\c\nd".into(),
+                name: None,
+            },
+            RawCriterion {
+                field: "attributes".into(),
+                operator: "EQUALS".into(),
+                value: "x".into(),
+                name: Some("Owner".into()),
+            },
+        ];
+        assert_eq!(decode_criteria(&encode_criteria(&raw)), Some(raw));
+        assert_eq!(decode_criteria("only\ttwo"), None);
+    }
+}

@@ -58,6 +58,9 @@ pub struct TagFields {
     pub criticality_score: Option<i32>,
     pub description: Option<String>,
     pub provider: Option<String>,
+    /// For an ASSET_SEARCH rule: its criteria as `openqps_query::encode_criteria` writes them.
+    /// Whenever `rule_text` is set without it, the stored criteria are cleared.
+    pub rule_criteria: Option<String>,
 }
 
 /// A child named in a tag's `children`: an existing tag by id, or a new one by name.

@@ -183,6 +183,11 @@ fn decode(data: Option<&Element>, mode: Mode) -> Result<TagBody, ApiError> {
             }
         }
     }
+    if f.rule_type.as_deref() == Some("ASSET_SEARCH")
+        && let Some(text) = &f.rule_text
+    {
+        f.rule_criteria = Some(asset_search_criteria(text)?);
+    }
     if mode == Mode::Create {
         if f.name.is_none() {
             return Err(ApiError::invalid("A new tag needs a <name>.")
@@ -261,4 +266,38 @@ fn decode_children(el: &Element) -> Result<ChildChanges, ApiError> {
         }
     }
     Ok(out)
+}
+
+/// The criteria of an ASSET_SEARCH rule: `ruleText` holds QPS filters, as
+/// `<filters><Criteria field="…" operator="…">…</Criteria></filters>` (or a whole
+/// `<ServiceRequest>`), checked against the HostAsset fields and stored in encoded form.
+fn asset_search_criteria(text: &str) -> Result<String, ApiError> {
+    let bad = |why: String| {
+        ApiError::invalid(format!("ruleText: {why}")).resolution(
+            "Give an ASSET_SEARCH rule as <filters><Criteria field=\"…\" operator=\"…\">value</Criteria></filters>.",
+        )
+    };
+    let root = openqps_wire::tree::parse_xml(text.trim().as_bytes()).map_err(|e| bad(e.0))?;
+    let root = if root.name == "filters" {
+        openqps_wire::tree::Element {
+            name: "ServiceRequest".into(),
+            children: vec![root],
+            ..Default::default()
+        }
+    } else {
+        root
+    };
+    let request = openqps_wire::ServiceRequest::decode(&root).map_err(|e| bad(e.message))?;
+    if request.filters.is_empty() {
+        return Err(bad(
+            "an ASSET_SEARCH rule needs at least one Criteria.".into()
+        ));
+    }
+    openqps_query::compile(
+        "HostAsset",
+        openqps_query::fields::HOSTASSET,
+        &request.filters,
+    )
+    .map_err(|e| bad(e.to_string()))?;
+    Ok(openqps_query::encode_criteria(&request.filters))
 }

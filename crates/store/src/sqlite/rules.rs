@@ -2,43 +2,97 @@
 //! and to an asset when the asset changes. Rules are checked on full host assets, a chunk at a
 //! time, inside the caller's transaction.
 
-use super::{execute, fetch, load_hosts};
+use super::{execute, fetch, load_hosts, matching_ids};
 use crate::StoreError;
 use openqps_model::SubscriptionId;
 use openqps_model::rules::Rule;
+use openqps_query::fields::{HOSTASSET, HostField};
+use openqps_query::{Filter, compile, decode_criteria};
 use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 use sqlx::{Row, SqliteConnection};
 
 const CHUNK: usize = 500;
 
+/// A rule as the store applies it: checked on loaded hosts, or run as criteria in SQL.
+enum StoredRule {
+    Hosts(Rule),
+    Search(Filter<HostField>),
+}
+
+impl StoredRule {
+    fn parse(
+        rule_type: &str,
+        text: Option<&str>,
+        criteria: Option<&str>,
+    ) -> Result<Option<StoredRule>, StoreError> {
+        if rule_type == "ASSET_SEARCH" {
+            let raw = criteria.and_then(decode_criteria).ok_or_else(|| {
+                StoreError::Conflict(
+                    "ruleText: an ASSET_SEARCH rule needs its criteria; send ruleType ASSET_SEARCH with the ruleText."
+                        .into(),
+                )
+            })?;
+            let filter = compile("HostAsset", HOSTASSET, &raw)
+                .map_err(|e| StoreError::Conflict(format!("ruleText: {e}")))?;
+            return Ok(Some(StoredRule::Search(filter)));
+        }
+        Rule::parse(rule_type, text.unwrap_or_default())
+            .map(|r| r.map(StoredRule::Hosts))
+            .map_err(|e| StoreError::Conflict(format!("ruleText: {}", e.replace('\n', " "))))
+    }
+
+    /// The hosts of `ids` (all hosts of the subscription when `None`) that the rule matches.
+    async fn matching(
+        &self,
+        conn: &mut SqliteConnection,
+        sub: SubscriptionId,
+        ids: &[i64],
+    ) -> Result<Vec<i64>, StoreError> {
+        match self {
+            StoredRule::Search(filter) => {
+                let mut base = super::hosts_query(sub);
+                base.and_where(Expr::col(("a", "id")).is_in(ids.iter().copied()));
+                matching_ids(conn, base, filter, sub).await
+            }
+            StoredRule::Hosts(rule) => Ok(load_hosts(conn, ids)
+                .await?
+                .iter()
+                .filter(|h| rule.matches(h))
+                .map(|h| h.id)
+                .collect()),
+        }
+    }
+}
+
 /// The rule of one stored tag: `Ok(None)` when the tag is static or its rule type is not
-/// evaluated, `Err(Conflict)` when its rule text does not parse.
-async fn rule_of(conn: &mut SqliteConnection, tag: i64) -> Result<Option<Rule>, StoreError> {
-    let row = sqlx::query("SELECT rule_type, rule_text FROM tag WHERE id = $1")
+/// evaluated, `Err(Conflict)` when its rule does not parse.
+async fn rule_of(conn: &mut SqliteConnection, tag: i64) -> Result<Option<StoredRule>, StoreError> {
+    let row = sqlx::query("SELECT rule_type, rule_text, rule_criteria FROM tag WHERE id = $1")
         .bind(tag)
         .fetch_one(&mut *conn)
         .await?;
-    let (ty, text): (String, Option<String>) = (row.try_get(0)?, row.try_get(1)?);
-    Rule::parse(&ty, text.as_deref().unwrap_or_default())
-        .map_err(|e| StoreError::Conflict(format!("ruleText: {}", e.replace('\n', " "))))
+    let (ty, text, criteria): (String, Option<String>, Option<String>) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    StoredRule::parse(&ty, text.as_deref(), criteria.as_deref())
 }
 
 /// Every rule tag of the subscription that openqps evaluates.
 async fn rule_tags(
     conn: &mut SqliteConnection,
     sub: SubscriptionId,
-) -> Result<Vec<(i64, Rule)>, StoreError> {
+) -> Result<Vec<(i64, StoredRule)>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, rule_type, rule_text FROM tag WHERE subscription_id = $1 AND rule_type <> 'STATIC' ORDER BY id",
+        "SELECT id, rule_type, rule_text, rule_criteria FROM tag \
+         WHERE subscription_id = $1 AND rule_type <> 'STATIC' ORDER BY id",
     )
     .bind(sub.0)
     .fetch_all(&mut *conn)
     .await?;
     let mut out = Vec::new();
     for r in rows {
-        let (id, ty, text): (i64, String, Option<String>) =
-            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-        if let Ok(Some(rule)) = Rule::parse(&ty, text.as_deref().unwrap_or_default()) {
+        let (id, ty, text, criteria): (i64, String, Option<String>, Option<String>) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+        if let Ok(Some(rule)) = StoredRule::parse(&ty, text.as_deref(), criteria.as_deref()) {
             out.push((id, rule));
         }
     }
@@ -82,11 +136,7 @@ pub(crate) async fn reapply(
     };
     let mut matched = Vec::new();
     for chunk in host_ids(conn, sub).await?.chunks(CHUNK) {
-        for h in load_hosts(conn, chunk).await? {
-            if rule.matches(&h) {
-                matched.push(h.id);
-            }
-        }
+        matched.extend(rule.matching(conn, sub, chunk).await?);
     }
     sqlx::query(
         "DELETE FROM asset_tag WHERE tag_id = $1 \
@@ -122,11 +172,13 @@ pub(crate) async fn reapply_to_hosts(
             .iter()
             .map(|r| r.try_get(0))
             .collect::<Result<_, _>>()?;
-        let hosts = load_hosts(conn, &host_ids).await?;
         for (tag, rule) in &rules {
-            let (yes, no): (Vec<_>, Vec<_>) = hosts.iter().partition(|h| rule.matches(h));
-            let yes: Vec<i64> = yes.iter().map(|h| h.id).collect();
-            let no: Vec<i64> = no.iter().map(|h| h.id).collect();
+            let yes = rule.matching(conn, sub, &host_ids).await?;
+            let no: Vec<i64> = host_ids
+                .iter()
+                .copied()
+                .filter(|id| !yes.contains(id))
+                .collect();
             if !no.is_empty() {
                 let del = Query::delete()
                     .from_table("asset_tag")

@@ -102,8 +102,8 @@ async fn insert(
 ) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO tag (subscription_id, name, created, modified, color, rule_type, rule_text, \
-         parent_id, criticality_score, description, provider) \
-         VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+         parent_id, criticality_score, description, provider, rule_criteria) \
+         VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(sub.0)
     .bind(f.name.as_deref().unwrap_or_default())
@@ -115,6 +115,7 @@ async fn insert(
     .bind(f.criticality_score)
     .bind(&f.description)
     .bind(&f.provider)
+    .bind(&f.rule_criteria)
     .fetch_one(&mut *conn)
     .await?)
 }
@@ -249,6 +250,7 @@ pub(crate) async fn update<F: SqlTarget>(
         }
         if let Some(v) = &f.rule_text {
             upd.value("rule_text", v.clone());
+            upd.value("rule_criteria", f.rule_criteria.clone());
         }
         if let Some(v) = f.parent_id {
             upd.value("parent_id", v);
