@@ -513,6 +513,20 @@ pub fn tag(t: &openqps_model::Tag) -> Node {
     ));
     n.opt_int("criticalityScore", t.criticality_score.map(i64::from));
     n.opt_text("description", &t.description);
+    // Rules are applied in the same transaction that changes them, so an evaluated rule is
+    // always complete; rule types openqps does not evaluate say so.
+    if t.rule_type != "STATIC" {
+        let evaluated = t.rule_type == "ASSET_SEARCH"
+            || openqps_model::rules::EVALUATED.contains(&t.rule_type.as_str());
+        n.push(Node::text(
+            "reEvalStatus",
+            if evaluated {
+                "COMPLETED"
+            } else {
+                "NOT_EVALUATED"
+            },
+        ));
+    }
     Node::Elem("Tag", n)
 }
 
