@@ -51,12 +51,13 @@ impl<T: Clone> ListOps<T> {
         self.set.is_none() && self.add.is_empty() && self.remove.is_empty()
     }
 
-    /// Applies set, then add, then remove; `same` says whether two items share a key.
+    /// Applies set, then add, then remove; `same` says whether two items share a key. A list
+    /// never holds two items with one key: a later item replaces an earlier one.
     pub fn apply(&self, list: &mut Vec<T>, same: impl Fn(&T, &T) -> bool) {
-        if let Some(set) = &self.set {
-            list.clone_from(set);
+        if self.set.is_some() {
+            list.clear();
         }
-        for item in &self.add {
+        for item in self.set.iter().flatten().chain(&self.add) {
             match list.iter_mut().find(|x| same(x, item)) {
                 Some(existing) => *existing = item.clone(),
                 None => list.push(item.clone()),
@@ -209,5 +210,12 @@ mod tests {
         let mut list = vec![7];
         ops.apply(&mut list, |a, b| a == b);
         assert_eq!(list, vec![2, 3, 4]);
+        let dup = ListOps {
+            set: Some(vec![5, 5, 6]),
+            add: vec![],
+            remove: vec![],
+        };
+        dup.apply(&mut list, |a, b| a == b);
+        assert_eq!(list, vec![5, 6]);
     }
 }

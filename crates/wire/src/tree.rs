@@ -23,6 +23,16 @@ impl Element {
         self.children.iter().filter(move |c| c.name == name)
     }
 
+    /// The name of the first child element that appears more than once: where an object holds
+    /// single values, a repeat (or a JSON array) is an error, not "the last one wins".
+    pub fn repeated_child(&self) -> Option<&str> {
+        self.children
+            .iter()
+            .enumerate()
+            .find(|(i, c)| self.children[..*i].iter().any(|p| p.name == c.name))
+            .map(|(_, c)| c.name.as_str())
+    }
+
     pub fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()

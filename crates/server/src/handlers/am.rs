@@ -1,7 +1,7 @@
 //! Asset Management: `/qps/rest/2.0/…/am/hostasset` and `/am/asset`.
 
 use super::host_input;
-use super::{Call, one, page_response};
+use super::{Call, one, page_response, shape};
 use crate::app::AppState;
 use crate::error::ApiError;
 use openqps_query::fields::{ASSET, HOSTASSET};
@@ -15,11 +15,12 @@ pub async fn host_asset(state: &AppState, call: Call<'_>) -> Result<ServiceRespo
     match call.endpoint.operation.as_str() {
         "search" => {
             let filter = call.filter(HOSTASSET)?;
+            let fields = call.fields()?;
             let page = store.search_host_assets(sub, &filter, call.page()).await?;
             Ok(page_response(
                 page,
                 |h| h.id,
-                |h| call.shape(objects::host_asset(h)),
+                |h| shape(objects::host_asset(h), &fields),
             ))
         }
         "count" => {
@@ -36,7 +37,7 @@ pub async fn host_asset(state: &AppState, call: Call<'_>) -> Result<ServiceRespo
                     id,
                 },
             )?;
-            Ok(one(call.shape(objects::host_asset(&host))))
+            Ok(one(shape(objects::host_asset(&host), &call.fields()?)))
         }
         "create" => {
             let change = host_input::decode(host_data(&call)?)?;
@@ -73,11 +74,12 @@ pub async fn asset(state: &AppState, call: Call<'_>) -> Result<ServiceResponse, 
     match call.endpoint.operation.as_str() {
         "search" => {
             let filter = call.filter(ASSET)?;
+            let fields = call.fields()?;
             let page = store.search_assets(sub, &filter, call.page()).await?;
             Ok(page_response(
                 page,
                 |a| a.id,
-                |a| call.shape(objects::asset(a)),
+                |a| shape(objects::asset(a), &fields),
             ))
         }
         "count" => {

@@ -37,6 +37,26 @@ fn long(el: &Element) -> Result<i64, ApiError> {
         .map_err(|_| invalid(&el.name, v, "Give a whole number (Long)."))
 }
 
+fn non_negative(el: &Element) -> Result<i64, ApiError> {
+    let v = long(el)?;
+    if v < 0 {
+        return Err(invalid(
+            &el.name,
+            el.text.trim(),
+            "Give a whole number, 0 or more.",
+        ));
+    }
+    Ok(v)
+}
+
+/// An IPv4 or IPv6 address, as hosts and interfaces carry them.
+fn ip(el: &Element) -> Result<String, ApiError> {
+    let v = el.text.trim();
+    v.parse::<std::net::IpAddr>()
+        .map(|ip| ip.to_string())
+        .map_err(|_| invalid(&el.name, v, "Give an IPv4 or IPv6 address."))
+}
+
 fn time(el: &Element) -> Result<jiff::Timestamp, ApiError> {
     let v = el.text.trim();
     openqps_query::parse_instant(v)
@@ -132,8 +152,16 @@ fn vuln(el: &Element) -> Result<Vuln, ApiError> {
     let qid = child(el, "qid").ok_or_else(|| ApiError::invalid("HostAssetVuln needs a <qid>."))?;
     let now = jiff::Timestamp::now();
     let now = jiff::Timestamp::from_second(now.as_second()).unwrap_or(now);
+    let qid_value = long(qid)?;
+    if qid_value <= 0 {
+        return Err(invalid(
+            "qid",
+            qid.text.trim(),
+            "Give a QID (a positive whole number).",
+        ));
+    }
     Ok(Vuln {
-        qid: long(qid)?,
+        qid: qid_value,
         host_instance_vuln_id: child(el, "hostInstanceVulnId")
             .map(long)
             .transpose()?
@@ -162,8 +190,8 @@ fn volume(el: &Element) -> Result<openqps_model::Volume, ApiError> {
         name: child(el, "name")
             .and_then(text)
             .ok_or_else(|| ApiError::invalid("HostAssetVolume needs a <name>."))?,
-        size: child(el, "size").map(long).transpose()?,
-        free: child(el, "free").map(long).transpose()?,
+        size: child(el, "size").map(non_negative).transpose()?,
+        free: child(el, "free").map(non_negative).transpose()?,
     })
 }
 
@@ -172,13 +200,14 @@ fn interface(el: &Element) -> Result<NetworkInterface, ApiError> {
         hostname: child(el, "hostname").and_then(text),
         interface_name: child(el, "interfaceName").and_then(text),
         mac_address: child(el, "macAddress").and_then(text),
-        address: child(el, "address").and_then(text),
-        gateway_address: child(el, "gatewayAddress").and_then(text),
+        address: child(el, "address").map(ip).transpose()?,
+        gateway_address: child(el, "gatewayAddress").map(ip).transpose()?,
     })
 }
 
 /// Reads a HostAsset body of a create or update.
 pub fn decode(data: &Element) -> Result<HostAssetChange, ApiError> {
+    super::refuse_repeats(data)?;
     let mut c = HostAssetChange::default();
     let f = &mut c.fields;
     for el in &data.children {
@@ -208,7 +237,7 @@ pub fn decode(data: &Element) -> Result<HostAssetChange, ApiError> {
             "os" => f.os = text(el),
             "dnsHostName" => f.dns_host_name = text(el),
             "netbiosName" => f.netbios_name = text(el),
-            "address" => f.address = text(el),
+            "address" => f.address = Some(ip(el)?),
             "trackingMethod" => {
                 f.tracking_method = Some(TrackingMethod::parse(v).ok_or_else(|| {
                     invalid(
@@ -220,7 +249,7 @@ pub fn decode(data: &Element) -> Result<HostAssetChange, ApiError> {
             }
             "manufacturer" => f.manufacturer = text(el),
             "model" => f.model = text(el),
-            "totalMemory" => f.total_memory = Some(long(el)?),
+            "totalMemory" => f.total_memory = Some(non_negative(el)?),
             "biosDescription" => f.bios_description = text(el),
             "isDockerHost" => {
                 f.is_docker_host = Some(match v {

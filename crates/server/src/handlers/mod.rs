@@ -14,6 +14,7 @@ use crate::error::ApiError;
 use openqps_model::User;
 use openqps_query::{FieldDef, Filter, compile};
 use openqps_store::{Page, PageRequest, Selector};
+use openqps_wire::tree::Element;
 use openqps_wire::{Node, ServiceRequest, ServiceResponse};
 
 /// One authenticated, routed, decoded call.
@@ -63,27 +64,42 @@ impl Call<'_> {
     }
 
     /// The element names a request limits its answer to, from `fields` in the body
-    /// (`<fields><HostAsset><id/><name/>…`, optionally under `<set>`) or `?fields=id,name`.
-    fn field_names(&self) -> Option<Vec<String>> {
-        if let Some(list) = self.param("fields") {
-            return Some(list.split(',').map(|f| f.trim().to_string()).collect());
-        }
-        let mut el = self.request.fields.as_ref()?;
-        if let Some(set) = el.child("set") {
-            el = set;
-        }
-        if let Some(object) = el.child(self.endpoint.object.name()) {
-            el = object;
-        }
-        Some(el.children.iter().map(|c| c.name.clone()).collect())
-    }
-
-    /// Applies `fields` to an object of the answer.
-    fn shape(&self, node: Node) -> Node {
-        match self.field_names() {
-            Some(names) => openqps_wire::objects::keep_fields(node, &names),
-            None => node,
-        }
+    /// (`<fields><HostAsset><id/><name/>…`, optionally under `<set>`, several object elements
+    /// merged) or `?fields=id,name`; `None` when it sets no limit (an empty list included).
+    fn fields(&self) -> Result<Option<Vec<String>>, ApiError> {
+        let names: Vec<String> = if let Some(list) = self.param("fields") {
+            list.split(',')
+                .map(|f| f.trim().to_string())
+                .filter(|f| !f.is_empty())
+                .collect()
+        } else {
+            let Some(mut el) = self.request.fields.as_ref() else {
+                return Ok(None);
+            };
+            if let Some(set) = el.child("set") {
+                el = set;
+            }
+            let object = self.endpoint.object.name();
+            let objects: Vec<&Element> = el.children_named(object).collect();
+            if !objects.is_empty() {
+                objects
+                    .iter()
+                    .flat_map(|o| o.children.iter().map(|c| c.name.clone()))
+                    .collect()
+            } else if let Some(other) = el
+                .children
+                .iter()
+                .find(|c| c.name.starts_with(|ch: char| ch.is_ascii_uppercase()))
+            {
+                return Err(ApiError::invalid(format!(
+                    "fields: <{}> is not the object of this call; expected <{object}>.",
+                    other.name
+                )));
+            } else {
+                el.children.iter().map(|c| c.name.clone()).collect()
+            }
+        };
+        Ok((!names.is_empty()).then_some(names))
     }
 
     fn page(&self) -> PageRequest {
@@ -145,6 +161,26 @@ fn page_response<T>(
         }
     }
     r
+}
+
+/// Refuses an object that names one of its elements twice (or, in JSON, gives an array).
+pub fn refuse_repeats(object: &Element) -> Result<(), ApiError> {
+    match object.repeated_child() {
+        Some(name) => Err(ApiError::invalid(format!(
+            "{}: the element <{name}> appears more than once.",
+            object.name
+        ))
+        .resolution("Give each field once; lists change through set, add or remove.")),
+        None => Ok(()),
+    }
+}
+
+/// Applies `fields` to an object of the answer.
+fn shape(node: Node, fields: &Option<Vec<String>>) -> Node {
+    match fields {
+        Some(names) => openqps_wire::objects::keep_fields(node, names),
+        None => node,
+    }
 }
 
 fn one(node: Node) -> ServiceResponse {

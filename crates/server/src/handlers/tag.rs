@@ -95,6 +95,7 @@ fn decode(data: Option<&Element>, mode: Mode) -> Result<TagBody, ApiError> {
         ApiError::invalid("This call needs <data><Tag>…</Tag></data>.")
             .resolution("Put the tag's fields under data/Tag, e.g. <name>Production</name>.")
     })?;
+    super::refuse_repeats(data)?;
     let mut body = TagBody {
         id: None,
         fields: TagFields::default(),

@@ -243,6 +243,7 @@ fn config(el: &Element) -> Result<Option<WebAppConfig>, ApiError> {
 
 /// Reads the `WebApp` of a create or update body.
 pub fn decode(el: &Element) -> Result<WebAppInput, ApiError> {
+    super::refuse_repeats(el)?;
     let mut change = WebAppChange::default();
     let mut tags = TagChanges::default();
     let c = &mut change;

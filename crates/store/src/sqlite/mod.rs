@@ -597,6 +597,7 @@ impl Store for SqliteStore {
     ) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.writer.begin().await?;
         let ids = tags::delete(&mut tx, sub, target).await?;
+        rules::settle(&mut tx, sub).await?;
         tx.commit().await?;
         Ok(ids)
     }

@@ -125,7 +125,77 @@ async fn host_ids(
         .collect()
 }
 
-/// Puts tag `tag` on exactly the hosts its rule matches. Returns whether the tag has a rule.
+impl StoredRule {
+    fn is_search(&self) -> bool {
+        matches!(self, StoredRule::Search(_))
+    }
+}
+
+/// Puts `tag` on exactly those of `hosts` its rule matches; returns whether a link changed.
+async fn apply_to(
+    conn: &mut SqliteConnection,
+    sub: SubscriptionId,
+    tag: i64,
+    rule: &StoredRule,
+    hosts: &[i64],
+) -> Result<bool, StoreError> {
+    let mut changed = false;
+    for chunk in hosts.chunks(CHUNK) {
+        let yes = rule.matching(conn, sub, chunk).await?;
+        let q = Query::select()
+            .column("asset_id")
+            .from("asset_tag")
+            .and_where(Expr::col("tag_id").eq(tag))
+            .and_where(Expr::col("asset_id").is_in(chunk.iter().copied()))
+            .to_owned();
+        let now: Vec<i64> = fetch(conn, &q)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
+        let gone: Vec<i64> = now.iter().copied().filter(|id| !yes.contains(id)).collect();
+        let new: Vec<i64> = yes.iter().copied().filter(|id| !now.contains(id)).collect();
+        if !gone.is_empty() {
+            let del = Query::delete()
+                .from_table("asset_tag")
+                .and_where(Expr::col("tag_id").eq(tag))
+                .and_where(Expr::col("asset_id").is_in(gone))
+                .to_owned();
+            execute(conn, &del).await?;
+            changed = true;
+        }
+        if !new.is_empty() {
+            link(conn, &[tag], &new).await?;
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
+/// Re-applies the ASSET_SEARCH rules to `hosts` until none changes: a search may name other
+/// tags, rule tags and searches included. Each pass can only settle more, and there are at most
+/// as many dependent steps as searches.
+async fn settle_searches(
+    conn: &mut SqliteConnection,
+    sub: SubscriptionId,
+    rules: &[(i64, StoredRule)],
+    hosts: &[i64],
+) -> Result<(), StoreError> {
+    let searches: Vec<&(i64, StoredRule)> = rules.iter().filter(|(_, r)| r.is_search()).collect();
+    for _ in 0..=searches.len() {
+        let mut changed = false;
+        for (tag, rule) in &searches {
+            changed |= apply_to(conn, sub, *tag, rule, hosts).await?;
+        }
+        if !changed {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Puts tag `tag` on exactly the hosts its rule matches, then lets the searches that depend on
+/// tags settle. Returns whether the tag has a rule.
 pub(crate) async fn reapply(
     conn: &mut SqliteConnection,
     sub: SubscriptionId,
@@ -134,22 +204,28 @@ pub(crate) async fn reapply(
     let Some(rule) = rule_of(conn, tag).await? else {
         return Ok(false);
     };
-    let mut matched = Vec::new();
-    for chunk in host_ids(conn, sub).await?.chunks(CHUNK) {
-        matched.extend(rule.matching(conn, sub, chunk).await?);
-    }
-    sqlx::query(
-        "DELETE FROM asset_tag WHERE tag_id = $1 \
-         AND asset_id IN (SELECT id FROM asset WHERE asset_type = 'HOST')",
-    )
-    .bind(tag)
-    .execute(&mut *conn)
-    .await?;
-    link(conn, &[tag], &matched).await?;
+    let hosts = host_ids(conn, sub).await?;
+    apply_to(conn, sub, tag, &rule, &hosts).await?;
+    settle(conn, sub).await?;
     Ok(true)
 }
 
-/// Re-checks every rule tag of the subscription against the given hosts.
+/// After tag links changed across the subscription (a tag deleted, a rule changed): every
+/// ASSET_SEARCH rule is re-applied until none changes.
+pub(crate) async fn settle(
+    conn: &mut SqliteConnection,
+    sub: SubscriptionId,
+) -> Result<(), StoreError> {
+    let rules = rule_tags(conn, sub).await?;
+    if rules.iter().any(|(_, r)| r.is_search()) {
+        let hosts = host_ids(conn, sub).await?;
+        settle_searches(conn, sub, &rules, &hosts).await?;
+    }
+    Ok(())
+}
+
+/// Re-checks every rule tag of the subscription against the given hosts: the rules on host data
+/// first, then the searches, which may depend on tags, until they settle.
 pub(crate) async fn reapply_to_hosts(
     conn: &mut SqliteConnection,
     sub: SubscriptionId,
@@ -167,28 +243,15 @@ pub(crate) async fn reapply_to_hosts(
             .and_where(Expr::col("id").is_in(chunk.iter().copied()))
             .and_where(Expr::col("asset_type").eq("HOST"))
             .to_owned();
-        let host_ids: Vec<i64> = fetch(conn, &q)
+        let hosts: Vec<i64> = fetch(conn, &q)
             .await?
             .iter()
             .map(|r| r.try_get(0))
             .collect::<Result<_, _>>()?;
-        for (tag, rule) in &rules {
-            let yes = rule.matching(conn, sub, &host_ids).await?;
-            let no: Vec<i64> = host_ids
-                .iter()
-                .copied()
-                .filter(|id| !yes.contains(id))
-                .collect();
-            if !no.is_empty() {
-                let del = Query::delete()
-                    .from_table("asset_tag")
-                    .and_where(Expr::col("tag_id").eq(*tag))
-                    .and_where(Expr::col("asset_id").is_in(no))
-                    .to_owned();
-                execute(conn, &del).await?;
-            }
-            link(conn, &[*tag], &yes).await?;
+        for (tag, rule) in rules.iter().filter(|(_, r)| !r.is_search()) {
+            apply_to(conn, sub, *tag, rule, &hosts).await?;
         }
+        settle_searches(conn, sub, &rules, &hosts).await?;
     }
     Ok(())
 }
