@@ -88,3 +88,163 @@ impl AgentInfo {
         self.activated_modules.contains(&module)
     }
 }
+
+/// Why a module change cannot be made on one agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleRefusal {
+    /// The asset has no Cloud Agent.
+    NoAgent,
+    /// AGENT_PC and AGENT_SCA exclude each other; `active` is the one already on (or both asked).
+    Exclusive { asked: Module, active: Module },
+    /// AGENT_SwCA needs AGENT_VM, active or activated in the same request.
+    SwCaNeedsVm,
+    /// Deactivating AGENT_VM while AGENT_SwCA stays on would leave SwCA without VM.
+    VmNeededBySwCa,
+    /// The module does not run on the agent's platform.
+    Platform {
+        module: Module,
+        platform: &'static str,
+    },
+}
+
+impl std::fmt::Display for ModuleRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ModuleRefusal::NoAgent => write!(f, "it has no Cloud Agent"),
+            ModuleRefusal::Exclusive { asked, active } => write!(
+                f,
+                "{} and {} cannot both be active on an agent ({} is already active or asked for)",
+                asked.name(),
+                active.name(),
+                active.name()
+            ),
+            ModuleRefusal::SwCaNeedsVm => write!(
+                f,
+                "AGENT_SwCA needs AGENT_VM active on the agent or activated in the same request"
+            ),
+            ModuleRefusal::VmNeededBySwCa => write!(
+                f,
+                "AGENT_SwCA is active and needs AGENT_VM; deactivate AGENT_SwCA too (in the same request or first)"
+            ),
+            ModuleRefusal::Platform { module, platform } => {
+                write!(f, "{} runs on {platform} agents only", module.name())
+            }
+        }
+    }
+}
+
+impl AgentInfo {
+    /// The modules after activating `asked`, or why not. Modules already active stay where they
+    /// are; new ones follow in the order asked.
+    pub fn activated_with(&self, asked: &[Module]) -> Result<Vec<Module>, ModuleRefusal> {
+        let mut after: Vec<Module> = self.activated_modules.clone();
+        for pair in [(Module::Pc, Module::Sca), (Module::Sca, Module::Pc)] {
+            let (a, b) = pair;
+            if asked.contains(&a) && (asked.contains(&b) || self.has(b)) {
+                return Err(ModuleRefusal::Exclusive {
+                    asked: a,
+                    active: b,
+                });
+            }
+        }
+        if asked.contains(&Module::SwCa) {
+            if !(self.has(Module::Vm) || asked.contains(&Module::Vm)) {
+                return Err(ModuleRefusal::SwCaNeedsVm);
+            }
+            if !["Windows", "Linux"]
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(&self.platform))
+            {
+                return Err(ModuleRefusal::Platform {
+                    module: Module::SwCa,
+                    platform: "Windows and Linux",
+                });
+            }
+        }
+        if asked.contains(&Module::Caps) && !self.platform.eq_ignore_ascii_case("Windows") {
+            return Err(ModuleRefusal::Platform {
+                module: Module::Caps,
+                platform: "Windows",
+            });
+        }
+        for m in asked {
+            if !after.contains(m) {
+                after.push(*m);
+            }
+        }
+        Ok(after)
+    }
+
+    /// The modules after deactivating `asked`, or why not. Deactivating a module that is not
+    /// active changes nothing. AGENT_VM cannot go while AGENT_SwCA stays.
+    pub fn deactivated_with(&self, asked: &[Module]) -> Result<Vec<Module>, ModuleRefusal> {
+        let after: Vec<Module> = self
+            .activated_modules
+            .iter()
+            .copied()
+            .filter(|m| !asked.contains(m))
+            .collect();
+        if after.contains(&Module::SwCa) && !after.contains(&Module::Vm) {
+            return Err(ModuleRefusal::VmNeededBySwCa);
+        }
+        Ok(after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent(platform: &str, modules: &[Module]) -> AgentInfo {
+        AgentInfo {
+            platform: platform.into(),
+            activated_modules: modules.to_vec(),
+            ..AgentInfo::default()
+        }
+    }
+
+    #[test]
+    fn pc_and_sca_exclude_each_other() {
+        let a = agent("Linux", &[Module::Pc]);
+        assert!(matches!(
+            a.activated_with(&[Module::Sca]),
+            Err(ModuleRefusal::Exclusive { .. })
+        ));
+        let b = agent("Linux", &[]);
+        assert!(b.activated_with(&[Module::Pc, Module::Sca]).is_err());
+        assert_eq!(b.activated_with(&[Module::Sca]), Ok(vec![Module::Sca]));
+    }
+
+    #[test]
+    fn swca_needs_vm_and_vm_stays_while_swca_does() {
+        let a = agent("Windows", &[]);
+        assert_eq!(
+            a.activated_with(&[Module::SwCa]),
+            Err(ModuleRefusal::SwCaNeedsVm)
+        );
+        assert_eq!(
+            a.activated_with(&[Module::SwCa, Module::Vm]),
+            Ok(vec![Module::SwCa, Module::Vm])
+        );
+        let on = agent("Windows", &[Module::Vm, Module::SwCa]);
+        assert_eq!(
+            on.deactivated_with(&[Module::Vm]),
+            Err(ModuleRefusal::VmNeededBySwCa)
+        );
+        assert_eq!(on.deactivated_with(&[Module::Vm, Module::SwCa]), Ok(vec![]));
+        assert!(
+            agent("Mac", &[Module::Vm])
+                .activated_with(&[Module::SwCa])
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn caps_is_windows_only() {
+        assert!(agent("Linux", &[]).activated_with(&[Module::Caps]).is_err());
+        assert_eq!(
+            agent("windows", &[]).activated_with(&[Module::Caps]),
+            Ok(vec![Module::Caps])
+        );
+    }
+}

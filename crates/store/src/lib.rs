@@ -18,8 +18,8 @@ pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
 use openqps_model::{
-    Asset, HostAsset, ScanType, SubscriptionId, Tag, Timestamp, User, UserId, WebApp, WebAppChange,
-    WebAppOwner,
+    Asset, HostAsset, Module, ScanType, SubscriptionId, Tag, Timestamp, User, UserId, WebApp,
+    WebAppChange, WebAppOwner,
 };
 use openqps_query::Filter;
 use openqps_query::fields::{AssetField, HostField, TagField, WebAppField};
@@ -82,6 +82,13 @@ pub struct ScanRequest {
     pub override_config_cpu: bool,
     pub requested_by: UserId,
     pub at: Timestamp,
+}
+
+/// Activate or deactivate Cloud Agent modules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleAction {
+    Activate,
+    Deactivate,
 }
 
 /// What the server asks of storage. Every method is scoped to one subscription.
@@ -183,6 +190,32 @@ pub trait Store: Send + Sync {
         sub: SubscriptionId,
         target: &Selector<HostField>,
         request: ScanRequest,
+    ) -> Result<Vec<i64>, StoreError>;
+
+    /// Activates or deactivates `modules` on the agents of the selected assets; returns the
+    /// assets changed. A single id that has no agent or breaks a module rule is an error; in a
+    /// bulk request such assets are left out.
+    async fn change_agent_modules(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<AssetField>,
+        action: ModuleAction,
+        modules: &[Module],
+        at: Timestamp,
+    ) -> Result<Vec<Asset>, StoreError>;
+    /// Uninstalls the agents of the selected assets: the assets go with all their data. A single
+    /// id without an agent is an error; in bulk, assets without one are left out. Returns the ids
+    /// removed.
+    async fn uninstall_agents(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<AssetField>,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// [`Store::uninstall_agents`] selecting by host asset criteria.
+    async fn uninstall_agent_hosts(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<HostField>,
     ) -> Result<Vec<i64>, StoreError>;
 
     async fn search_tags(

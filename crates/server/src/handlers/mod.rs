@@ -116,7 +116,11 @@ pub fn ignores_body(e: &Endpoint) -> bool {
     // With the id in the path these calls need nothing from a body, and clients send all sorts
     // there (nothing, an empty ServiceRequest, JSON `null` or `123`). `update` by id needs its
     // `data`, so it still reads the body.
-    e.id.is_some() && matches!(e.operation.as_str(), "get" | "delete" | "ods")
+    e.id.is_some()
+        && matches!(
+            e.operation.as_str(),
+            "get" | "delete" | "ods" | "activate" | "deactivate" | "uninstall"
+        )
 }
 
 pub async fn dispatch(state: &AppState, call: Call<'_>) -> Result<ServiceResponse, ApiError> {

@@ -512,6 +512,49 @@ impl Store for SqliteStore {
         Ok(accepted)
     }
 
+    async fn change_agent_modules(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<AssetField>,
+        action: crate::ModuleAction,
+        modules: &[openqps_model::Module],
+        at: Timestamp,
+    ) -> Result<Vec<Asset>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids = write::select(&mut tx, all_assets_query(sub), target, sub, "Asset").await?;
+        let single = matches!(target, Selector::Id(_));
+        let changed = write::change_modules(&mut tx, &ids, single, action, modules, at).await?;
+        let assets = load_assets(&mut tx, &changed).await?;
+        tx.commit().await?;
+        Ok(assets)
+    }
+
+    async fn uninstall_agents(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<AssetField>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids = write::select(&mut tx, all_assets_query(sub), target, sub, "Asset").await?;
+        let single = matches!(target, Selector::Id(_));
+        let gone = write::uninstall(&mut tx, &ids, single).await?;
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    async fn uninstall_agent_hosts(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<HostField>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids = write::select(&mut tx, hosts_query(sub), target, sub, "HostAsset").await?;
+        let single = matches!(target, Selector::Id(_));
+        let gone = write::uninstall(&mut tx, &ids, single).await?;
+        tx.commit().await?;
+        Ok(gone)
+    }
+
     async fn search_tags(
         &self,
         sub: SubscriptionId,

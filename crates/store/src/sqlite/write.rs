@@ -323,3 +323,71 @@ pub(crate) async fn delete_assets(
     }
     Ok(())
 }
+
+/// Activates or deactivates modules on the agents among `ids`; returns the ids changed. With
+/// `single`, an asset that cannot take the change is an error instead of being left out.
+pub(crate) async fn change_modules(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+    single: bool,
+    action: crate::ModuleAction,
+    modules: &[openqps_model::Module],
+    at: Timestamp,
+) -> Result<Vec<i64>, StoreError> {
+    use openqps_model::agent::ModuleRefusal;
+    let mut changed = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        for (id, agent) in load_agents(conn, chunk).await? {
+            let outcome = match &agent {
+                None => Err(ModuleRefusal::NoAgent),
+                Some(a) => match action {
+                    crate::ModuleAction::Activate => a.activated_with(modules),
+                    crate::ModuleAction::Deactivate => a.deactivated_with(modules),
+                },
+            };
+            let after = match outcome {
+                Ok(after) => after,
+                Err(why) if single => return Err(StoreError::Refused { id, why }),
+                Err(_) => continue,
+            };
+            sqlx::query("UPDATE agent SET activated_modules = $1 WHERE asset_id = $2")
+                .bind(openqps_model::Module::join(&after))
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("UPDATE asset SET modified = $1 WHERE id = $2")
+                .bind(at.as_second())
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            changed.push(id);
+        }
+    }
+    Ok(changed)
+}
+
+/// Uninstalls the agents among `ids`: their assets are deleted with everything they carry.
+/// Returns the ids removed; with `single`, an asset without an agent is an error.
+pub(crate) async fn uninstall(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+    single: bool,
+) -> Result<Vec<i64>, StoreError> {
+    let mut gone = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        for (id, agent) in load_agents(conn, chunk).await? {
+            match agent {
+                Some(_) => gone.push(id),
+                None if single => {
+                    return Err(StoreError::Refused {
+                        id,
+                        why: openqps_model::agent::ModuleRefusal::NoAgent,
+                    });
+                }
+                None => {}
+            }
+        }
+    }
+    delete_assets(conn, &gone).await?;
+    Ok(gone)
+}

@@ -1,0 +1,65 @@
+//! Cloud Agent lifecycle end to end: module activation shows in `agentInfo.activatedModule`,
+//! uninstall removes the asset and everything it carries.
+
+mod support;
+
+use support::{Server, row_count};
+
+const EMPTY: &str = "<ServiceRequest></ServiceRequest>";
+
+fn modules_of(s: &Server, id: i64) -> String {
+    let r = s.call("GET", &format!("/qps/rest/2.0/get/am/hostasset/{id}"), &[], "");
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    r.tag("activatedModule").unwrap_or_default()
+}
+
+#[test]
+fn activation_and_deactivation_change_the_agent_modules() {
+    let s = Server::start_demo();
+    // 19059465: Windows agent without any module.
+    assert_eq!(modules_of(&s, 19059465), "");
+    let r = s.post_xml(
+        "/qps/rest/2.0/activate/am/asset/19059465?module=AGENT_VM,%20agent_swca",
+        EMPTY,
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    assert_eq!(modules_of(&s, 19059465), "AGENT_VM,AGENT_SwCA");
+    // Refused: VM stays while SwCA does; nothing written.
+    let before = s.fingerprint();
+    let r = s.post_xml(
+        "/qps/rest/2.0/deactivate/am/asset/19059465?module=AGENT_VM",
+        EMPTY,
+    );
+    assert_eq!(r.code(), "INVALID_REQUEST", "{}", r.body);
+    assert_eq!(s.fingerprint(), before);
+    let r = s.post_xml(
+        "/qps/rest/2.0/deactivate/am/asset/19059465?module=AGENT_SwCA,AGENT_VM",
+        EMPTY,
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    assert_eq!(modules_of(&s, 19059465), "");
+}
+
+#[test]
+fn uninstall_removes_the_asset_its_data_and_its_scan_jobs() {
+    let s = Server::start_demo();
+    let db = s.data_dir.join("openqps.db");
+    // 19059333 has AGENT_SwCA: give it a scan job first.
+    let r = s.post_xml(
+        "/qps/rest/1.0/ods/ca/agentasset/19059333?scan=SWCA_SCAN",
+        EMPTY,
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    assert_eq!(row_count(&db, "scan_job"), 1);
+    let agents = row_count(&db, "agent");
+    let r = s.post_xml("/qps/rest/2.0/uninstall/am/asset/19059333", EMPTY);
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    assert_eq!(r.ids("Asset"), vec![19059333]);
+    assert_eq!(row_count(&db, "scan_job"), 0);
+    assert_eq!(row_count(&db, "agent"), agents - 1);
+    let r = s.call("GET", "/qps/rest/2.0/get/am/hostasset/19059333", &[], "");
+    assert_eq!(r.code(), "NOT_FOUND", "{}", r.body);
+    // A second uninstall of the same id: it is gone.
+    let r = s.post_xml("/qps/rest/2.0/uninstall/am/asset/19059333", EMPTY);
+    assert_eq!(r.code(), "NOT_FOUND", "{}", r.body);
+}
