@@ -8,7 +8,12 @@ use support::{Server, row_count};
 const EMPTY: &str = "<ServiceRequest></ServiceRequest>";
 
 fn modules_of(s: &Server, id: i64) -> String {
-    let r = s.call("GET", &format!("/qps/rest/2.0/get/am/hostasset/{id}"), &[], "");
+    let r = s.call(
+        "GET",
+        &format!("/qps/rest/2.0/get/am/hostasset/{id}"),
+        &[],
+        "",
+    );
     assert_eq!(r.code(), "SUCCESS", "{}", r.body);
     r.tag("activatedModule").unwrap_or_default()
 }
@@ -62,4 +67,36 @@ fn uninstall_removes_the_asset_its_data_and_its_scan_jobs() {
     // A second uninstall of the same id: it is gone.
     let r = s.post_xml("/qps/rest/2.0/uninstall/am/asset/19059333", EMPTY);
     assert_eq!(r.code(), "NOT_FOUND", "{}", r.body);
+}
+
+#[test]
+fn a_second_scan_request_joins_the_pending_job_until_it_expires() {
+    let s = Server::start(&["--demo", "--scan-expiry", "1"]);
+    let db = s.data_dir.join("openqps.db");
+    let launch = || {
+        let r = s.post_xml(
+            "/qps/rest/1.0/ods/ca/agentasset/19059333?scan=Inventory_Scan",
+            EMPTY,
+        );
+        assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+        assert_eq!(r.tag("assetIds").as_deref(), Some("[19059333]"));
+    };
+    launch();
+    launch();
+    assert_eq!(
+        row_count(&db, "scan_job"),
+        1,
+        "the pending job is not doubled"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    launch();
+    assert_eq!(
+        row_count(&db, "scan_job"),
+        2,
+        "the expired job does not block a new one"
+    );
+    let states = support::fingerprint(&db);
+    let line = states.lines().find(|l| l.starts_with("scan_job:")).unwrap();
+    assert_eq!(line.matches("\"EXPIRED\"").count(), 1, "{line}");
+    assert_eq!(line.matches("\"QUEUED\"").count(), 1, "{line}");
 }

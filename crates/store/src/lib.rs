@@ -18,8 +18,8 @@ pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
 use openqps_model::{
-    Asset, HostAsset, Module, ScanType, SubscriptionId, Tag, Timestamp, User, UserId, WebApp,
-    WebAppChange, WebAppOwner,
+    Asset, HostAsset, Module, ScanJob, ScanState, ScanType, SubscriptionId, Tag, Timestamp, User,
+    UserId, WebApp, WebAppChange, WebAppOwner,
 };
 use openqps_query::Filter;
 use openqps_query::fields::{AssetField, HostField, TagField, WebAppField};
@@ -82,6 +82,8 @@ pub struct ScanRequest {
     pub override_config_cpu: bool,
     pub requested_by: UserId,
     pub at: Timestamp,
+    /// A job no agent claims within this many seconds expires.
+    pub expires_after_secs: i64,
 }
 
 /// Activate or deactivate Cloud Agent modules.
@@ -185,6 +187,8 @@ pub trait Store: Send + Sync {
 
     /// Queues a scan job on each selected asset able to run it; returns the ids accepted. A
     /// single id that cannot run it is an error; in a bulk request such assets are left out.
+    /// An asset that already has a pending (QUEUED, DISPATCHED, RUNNING) job of this scan type
+    /// gets no second job, and still counts as accepted.
     async fn launch_scans(
         &self,
         sub: SubscriptionId,
@@ -217,6 +221,33 @@ pub trait Store: Send + Sync {
         sub: SubscriptionId,
         target: &Selector<HostField>,
     ) -> Result<Vec<i64>, StoreError>;
+
+    /// The scan jobs of one asset, oldest first, each with its state as of `now` (a QUEUED job
+    /// past its expiry reads EXPIRED).
+    async fn scan_jobs(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+        now: Timestamp,
+    ) -> Result<Vec<ScanJob>, StoreError>;
+    /// Hands the oldest QUEUED, unexpired job of an asset to its agent (→ DISPATCHED); expired
+    /// jobs are marked EXPIRED on the way.
+    async fn claim_scan_job(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+        now: Timestamp,
+    ) -> Result<Option<ScanJob>, StoreError>;
+    /// Moves a job along its lifecycle; a move the lifecycle does not allow is a conflict.
+    async fn advance_scan_job(
+        &self,
+        sub: SubscriptionId,
+        job_id: i64,
+        to: ScanState,
+        now: Timestamp,
+    ) -> Result<ScanJob, StoreError>;
+    /// Marks every QUEUED job past its expiry EXPIRED, in all subscriptions; returns how many.
+    async fn expire_scan_jobs(&self, now: Timestamp) -> Result<u64, StoreError>;
 
     async fn search_tags(
         &self,

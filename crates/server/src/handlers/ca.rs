@@ -51,6 +51,7 @@ pub async fn agent_asset(state: &AppState, call: Call<'_>) -> Result<ServiceResp
         override_config_cpu,
         requested_by: call.user.id,
         at: jiff::Timestamp::now(),
+        expires_after_secs: state.config.scan_expiry_secs,
     };
     let accepted = state
         .store

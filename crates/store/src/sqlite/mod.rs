@@ -555,6 +555,62 @@ impl Store for SqliteStore {
         Ok(gone)
     }
 
+    async fn scan_jobs(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+        now: Timestamp,
+    ) -> Result<Vec<openqps_model::ScanJob>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        let q = write::scan_jobs_query(sub)
+            .and_where(Expr::col("asset_id").eq(asset_id))
+            .to_owned();
+        fetch(&mut conn, &q)
+            .await?
+            .iter()
+            .map(|r| {
+                let mut job = write::scan_job(r)?;
+                if job.state_at(now) != job.state {
+                    job.state = job.state_at(now);
+                    job.state_changed_at = job.expires_at;
+                }
+                Ok(job)
+            })
+            .collect()
+    }
+
+    async fn claim_scan_job(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+        now: Timestamp,
+    ) -> Result<Option<openqps_model::ScanJob>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let job = write::claim_scan_job(&mut tx, sub, asset_id, now).await?;
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    async fn advance_scan_job(
+        &self,
+        sub: SubscriptionId,
+        job_id: i64,
+        to: openqps_model::ScanState,
+        now: Timestamp,
+    ) -> Result<openqps_model::ScanJob, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let job = write::advance_scan_job(&mut tx, sub, job_id, to, now).await?;
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    async fn expire_scan_jobs(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let n = write::expire_due(&mut tx, None, now).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
     async fn search_tags(
         &self,
         sub: SubscriptionId,
