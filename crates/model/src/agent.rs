@@ -248,3 +248,73 @@ mod tests {
         );
     }
 }
+
+/// How many agents an activation key may install.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    CountLimited,
+    Unlimited,
+}
+
+impl KeyType {
+    pub const ALL: [KeyType; 2] = [KeyType::CountLimited, KeyType::Unlimited];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyType::CountLimited => "COUNT_LIMITED",
+            KeyType::Unlimited => "UNLIMITED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<KeyType> {
+        KeyType::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+/// The `license` values an activation key's modules take. Public clients show `ALL`,
+/// `VM_LICENSE`, `PM` and `SCA`; the others follow the agent modules (openqps' choice, see
+/// docs/compatibility.md).
+pub const LICENSES: &[&str] = &[
+    "ALL",
+    "VM_LICENSE",
+    "PC_LICENSE",
+    "SCA",
+    "FIM",
+    "EDR",
+    "PM",
+    "SWCA",
+    "CAPS",
+    "MTG",
+    "PAF",
+];
+
+/// A Cloud Agent activation key (`/qps/rest/1.0/…/ca/agentactkey`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivationKey {
+    pub id: i64,
+    pub title: String,
+    /// The key agents install with: a UUID the server generates.
+    pub activation_key: String,
+    pub key_type: KeyType,
+    /// How many agents a COUNT_LIMITED key may install (0 for UNLIMITED).
+    pub count_purchased: i64,
+    /// Agents installed with this key (computed from the agents that name it).
+    pub count_used: i64,
+    pub expire_date: Option<Timestamp>,
+    pub licenses: Vec<String>,
+    pub tag_ids: Vec<i64>,
+    pub created: Timestamp,
+}
+
+/// A Cloud Agent configuration profile (`/qps/rest/1.0/…/ca/agentconfig`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentConfig {
+    pub id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub is_default: bool,
+    pub created: Timestamp,
+    pub modified: Timestamp,
+}

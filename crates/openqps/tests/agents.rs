@@ -100,3 +100,41 @@ fn a_second_scan_request_joins_the_pending_job_until_it_expires() {
     assert_eq!(line.matches("\"EXPIRED\"").count(), 1, "{line}");
     assert_eq!(line.matches("\"QUEUED\"").count(), 1, "{line}");
 }
+
+#[test]
+fn created_activation_keys_get_distinct_v4_uuids_and_a_new_default_profile_takes_over() {
+    let s = Server::start_demo();
+    let create = || {
+        let r = s.post_xml(
+            "/qps/rest/1.0/create/ca/agentactkey",
+            "<ServiceRequest><data><AgentActKey><title>k</title><type>UNLIMITED</type></AgentActKey></data></ServiceRequest>",
+        );
+        assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+        r.assert_valid_xml();
+        r.tag("activationKey").unwrap()
+    };
+    let (a, b) = (create(), create());
+    assert_ne!(a, b);
+    for k in [&a, &b] {
+        assert_eq!(k.len(), 36, "{k}");
+        assert_eq!(&k[14..15], "4", "version 4: {k}");
+        assert!("89ab".contains(&k[19..20]), "variant: {k}");
+    }
+    let r = s.post_xml(
+        "/qps/rest/1.0/search/ca/agentactkey",
+        &format!("<ServiceRequest><filters><Criteria field=\"activationKey\" operator=\"EQUALS\">{a}</Criteria></filters></ServiceRequest>"),
+    );
+    assert_eq!(r.tag("count").as_deref(), Some("1"), "{}", r.body);
+
+    let r = s.post_xml(
+        "/qps/rest/1.0/create/ca/agentconfig",
+        "<ServiceRequest><data><AgentConfig><name>New default</name><isDefault>true</isDefault></AgentConfig></data></ServiceRequest>",
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    let id: i64 = r.tag("id").unwrap().parse().unwrap();
+    let r = s.post_xml(
+        "/qps/rest/1.0/search/ca/agentconfig",
+        "<ServiceRequest><filters><Criteria field=\"isDefault\" operator=\"EQUALS\">true</Criteria></filters></ServiceRequest>",
+    );
+    assert_eq!(r.ids("AgentConfig"), vec![id], "{}", r.body);
+}

@@ -18,11 +18,13 @@ pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
 use openqps_model::{
-    Asset, HostAsset, Module, ScanJob, ScanState, ScanType, SubscriptionId, Tag, Timestamp, User,
-    UserId, WebApp, WebAppChange, WebAppOwner,
+    ActivationKey, AgentConfig, Asset, HostAsset, Module, ScanJob, ScanState, ScanType,
+    SubscriptionId, Tag, Timestamp, User, UserId, WebApp, WebAppChange, WebAppOwner,
 };
 use openqps_query::Filter;
-use openqps_query::fields::{AssetField, HostField, TagField, WebAppField};
+use openqps_query::fields::{
+    ActKeyField, AgentConfigField, AssetField, HostField, TagField, WebAppField,
+};
 
 /// Which records a write touches: one by id (an unknown id is an error) or all that match.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +86,56 @@ pub struct ScanRequest {
     pub at: Timestamp,
     /// A job no agent claims within this many seconds expires.
     pub expires_after_secs: i64,
+}
+
+/// The settable fields of an activation key; `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ActivationKeyFields {
+    pub title: Option<String>,
+    pub key_type: Option<openqps_model::KeyType>,
+    pub count_purchased: Option<i64>,
+    /// `Some(None)` clears the expiry.
+    pub expire_date: Option<Option<Timestamp>>,
+    pub licenses: Option<Vec<String>>,
+    pub tag_ids: Option<Vec<i64>>,
+}
+
+impl ActivationKeyFields {
+    pub fn is_empty(&self) -> bool {
+        *self == ActivationKeyFields::default()
+    }
+
+    pub fn apply_to(&self, key: &mut openqps_model::ActivationKey) {
+        if let Some(v) = &self.title {
+            key.title = v.clone();
+        }
+        if let Some(v) = self.key_type {
+            key.key_type = v;
+            if v == openqps_model::KeyType::Unlimited && self.count_purchased.is_none() {
+                key.count_purchased = 0;
+            }
+        }
+        if let Some(v) = self.count_purchased {
+            key.count_purchased = v;
+        }
+        if let Some(v) = self.expire_date {
+            key.expire_date = v;
+        }
+        if let Some(v) = &self.licenses {
+            key.licenses = v.clone();
+        }
+        if let Some(v) = &self.tag_ids {
+            key.tag_ids = v.clone();
+        }
+    }
+}
+
+/// A new agent configuration profile.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AgentConfigFields {
+    pub name: String,
+    pub description: Option<String>,
+    pub is_default: bool,
 }
 
 /// Activate or deactivate Cloud Agent modules.
@@ -248,6 +300,62 @@ pub trait Store: Send + Sync {
     ) -> Result<ScanJob, StoreError>;
     /// Marks every QUEUED job past its expiry EXPIRED, in all subscriptions; returns how many.
     async fn expire_scan_jobs(&self, now: Timestamp) -> Result<u64, StoreError>;
+
+    async fn search_activation_keys(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<ActKeyField>,
+        page: PageRequest,
+    ) -> Result<Page<ActivationKey>, StoreError>;
+    async fn count_activation_keys(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<ActKeyField>,
+    ) -> Result<u64, StoreError>;
+    async fn get_activation_key(
+        &self,
+        sub: SubscriptionId,
+        id: i64,
+    ) -> Result<Option<ActivationKey>, StoreError>;
+    /// Creates a key with this UUID; `fields` must name a title and a type. Returns it as stored.
+    async fn create_activation_key(
+        &self,
+        sub: SubscriptionId,
+        fields: &ActivationKeyFields,
+        activation_key: &str,
+        at: Timestamp,
+    ) -> Result<ActivationKey, StoreError>;
+    async fn update_activation_keys(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<ActKeyField>,
+        fields: &ActivationKeyFields,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// Deletes the selected keys; agents installed with them keep running (and keep naming the
+    /// key in `agentInfo.activationKey`).
+    async fn delete_activation_keys(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<ActKeyField>,
+    ) -> Result<Vec<i64>, StoreError>;
+    async fn search_agent_configs(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<AgentConfigField>,
+        page: PageRequest,
+    ) -> Result<Page<AgentConfig>, StoreError>;
+    async fn get_agent_config(
+        &self,
+        sub: SubscriptionId,
+        id: i64,
+    ) -> Result<Option<AgentConfig>, StoreError>;
+    /// Creates a profile; a new default profile takes over from the old one.
+    async fn create_agent_config(
+        &self,
+        sub: SubscriptionId,
+        fields: AgentConfigFields,
+        at: Timestamp,
+    ) -> Result<AgentConfig, StoreError>;
 
     async fn search_tags(
         &self,

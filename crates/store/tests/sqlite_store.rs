@@ -104,6 +104,7 @@ async fn one_subscription_never_sees_another() {
                 tags: vec![tag(1, "Shared Name")],
                 hosts: vec![host(10, "web-a", Some("Linux"), &[(1, "Shared Name")])],
                 webapps: vec![],
+                ..Dataset::default()
             },
         )
         .await
@@ -115,6 +116,7 @@ async fn one_subscription_never_sees_another() {
                 tags: vec![tag(2, "Shared Name")],
                 hosts: vec![host(20, "web-b", Some("Linux"), &[])],
                 webapps: vec![],
+                ..Dataset::default()
             },
         )
         .await
@@ -180,6 +182,7 @@ async fn sql_agrees_with_the_reference_evaluator() {
                 tags,
                 hosts: hosts.clone(),
                 webapps: vec![],
+                ..Dataset::default()
             },
         )
         .await
@@ -405,6 +408,7 @@ async fn webapp_sql_agrees_with_the_reference_evaluator() {
                 tags: vec![tag(1, "Prod"), tag(2, "Internal")],
                 hosts: vec![],
                 webapps: apps.clone(),
+                ..Dataset::default()
             },
         )
         .await
@@ -503,6 +507,7 @@ async fn scan_jobs_follow_their_lifecycle_expire_and_are_not_doubled() {
                 tags: vec![],
                 hosts: vec![agent_host, host(2, "other", None, &[])],
                 webapps: vec![],
+                ..Dataset::default()
             },
         )
         .await

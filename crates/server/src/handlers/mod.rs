@@ -3,6 +3,7 @@
 
 mod am;
 mod ca;
+mod ca_admin;
 mod host_input;
 mod tag;
 mod was;
@@ -128,6 +129,8 @@ pub async fn dispatch(state: &AppState, call: Call<'_>) -> Result<ServiceRespons
         Object::HostAsset => am::host_asset(state, call).await,
         Object::Asset => am::asset(state, call).await,
         Object::AgentAsset => ca::agent_asset(state, call).await,
+        Object::AgentActKey => ca_admin::agent_act_key(state, call).await,
+        Object::AgentConfig => ca_admin::agent_config(state, call).await,
         Object::WebApp => was::webapp(state, call).await,
         Object::Tag => tag::tag(state, call).await,
     }

@@ -1,5 +1,6 @@
 //! The embedded back-end: SQLite in WAL mode, one writer connection, a small reader pool.
 
+mod agents;
 mod collections;
 mod load;
 mod rules;
@@ -609,6 +610,128 @@ impl Store for SqliteStore {
         let n = write::expire_due(&mut tx, None, now).await?;
         tx.commit().await?;
         Ok(n)
+    }
+
+    async fn search_activation_keys(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<openqps_query::fields::ActKeyField>,
+        page: PageRequest,
+    ) -> Result<Page<openqps_model::ActivationKey>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let (ids, has_more) = page_ids(&mut tx, agents::keys_query(sub), filter, sub, page).await?;
+        let items = agents::load_keys(&mut tx, &ids).await?;
+        Ok(Page { items, has_more })
+    }
+
+    async fn count_activation_keys(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<openqps_query::fields::ActKeyField>,
+    ) -> Result<u64, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        count(&mut conn, agents::keys_query(sub), filter, sub).await
+    }
+
+    async fn get_activation_key(
+        &self,
+        sub: SubscriptionId,
+        id: i64,
+    ) -> Result<Option<openqps_model::ActivationKey>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let ids = existing_id(&mut tx, agents::keys_query(sub), id).await?;
+        Ok(agents::load_keys(&mut tx, &ids).await?.pop())
+    }
+
+    async fn create_activation_key(
+        &self,
+        sub: SubscriptionId,
+        fields: &crate::ActivationKeyFields,
+        activation_key: &str,
+        at: Timestamp,
+    ) -> Result<openqps_model::ActivationKey, StoreError> {
+        let mut key = openqps_model::ActivationKey {
+            id: 0,
+            title: String::new(),
+            activation_key: activation_key.to_string(),
+            key_type: openqps_model::KeyType::CountLimited,
+            count_purchased: 0,
+            count_used: 0,
+            expire_date: None,
+            licenses: Vec::new(),
+            tag_ids: Vec::new(),
+            created: at,
+        };
+        fields.apply_to(&mut key);
+        agents::fields_valid(&key).map_err(StoreError::Conflict)?;
+        let mut tx = self.writer.begin().await?;
+        let id = agents::insert_key(&mut tx, sub, &key, false).await?;
+        let stored = agents::load_keys(&mut tx, &[id]).await?.pop();
+        tx.commit().await?;
+        stored.ok_or_else(|| StoreError::Corrupt(format!("activation key {id} vanished")))
+    }
+
+    async fn update_activation_keys(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<openqps_query::fields::ActKeyField>,
+        fields: &crate::ActivationKeyFields,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids =
+            write::select(&mut tx, agents::keys_query(sub), target, sub, "AgentActKey").await?;
+        agents::update_keys(&mut tx, sub, &ids, fields).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn delete_activation_keys(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<openqps_query::fields::ActKeyField>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids =
+            write::select(&mut tx, agents::keys_query(sub), target, sub, "AgentActKey").await?;
+        agents::delete_keys(&mut tx, &ids).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn search_agent_configs(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<openqps_query::fields::AgentConfigField>,
+        page: PageRequest,
+    ) -> Result<Page<openqps_model::AgentConfig>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let (ids, has_more) =
+            page_ids(&mut tx, agents::configs_query(sub), filter, sub, page).await?;
+        let items = agents::load_configs(&mut tx, &ids).await?;
+        Ok(Page { items, has_more })
+    }
+
+    async fn get_agent_config(
+        &self,
+        sub: SubscriptionId,
+        id: i64,
+    ) -> Result<Option<openqps_model::AgentConfig>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let ids = existing_id(&mut tx, agents::configs_query(sub), id).await?;
+        Ok(agents::load_configs(&mut tx, &ids).await?.pop())
+    }
+
+    async fn create_agent_config(
+        &self,
+        sub: SubscriptionId,
+        fields: crate::AgentConfigFields,
+        at: Timestamp,
+    ) -> Result<openqps_model::AgentConfig, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let id = agents::insert_config(&mut tx, sub, &fields.into_config(at), false).await?;
+        let stored = agents::load_configs(&mut tx, &[id]).await?.pop();
+        tx.commit().await?;
+        stored.ok_or_else(|| StoreError::Corrupt(format!("agent configuration {id} vanished")))
     }
 
     async fn search_tags(
