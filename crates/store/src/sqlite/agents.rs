@@ -34,26 +34,34 @@ pub(crate) async fn load_keys(
     }
     let mut keys = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(super::write::CHUNK) {
-        let list = chunk
-            .iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
-        // Ids are integers from the database: formatting them is safe.
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT k.id, k.title, k.activation_key, k.key_type, k.count_purchased, k.expire_date, \
-             k.licenses, k.created, \
-             (SELECT COUNT(*) FROM agent g WHERE g.activation_key_id = k.activation_key) \
-             FROM agent_act_key k WHERE k.id IN ({list}) ORDER BY k.id"
-        )))
-        .fetch_all(&mut *conn)
-        .await?;
-        let tag_rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT key_id, tag_id FROM agent_act_key_tag WHERE key_id IN ({list}) \
-             ORDER BY key_id, tag_id"
-        )))
-        .fetch_all(&mut *conn)
-        .await?;
+        let q = Query::select()
+            .columns([
+                ("k", "id"),
+                ("k", "title"),
+                ("k", "activation_key"),
+                ("k", "key_type"),
+                ("k", "count_purchased"),
+                ("k", "expire_date"),
+                ("k", "licenses"),
+                ("k", "created"),
+            ])
+            // countUsed: a fixed correlated count, backed by agent_by_activation_key.
+            .expr(Expr::cust(
+                "(SELECT COUNT(*) FROM agent g WHERE g.activation_key_id = k.activation_key)",
+            ))
+            .from_as("agent_act_key", "k")
+            .and_where(Expr::col(("k", "id")).is_in(chunk.iter().copied()))
+            .order_by(("k", "id"), Order::Asc)
+            .to_owned();
+        let rows = fetch(conn, &q).await?;
+        let tq = Query::select()
+            .columns(["key_id", "tag_id"])
+            .from("agent_act_key_tag")
+            .and_where(Expr::col("key_id").is_in(chunk.iter().copied()))
+            .order_by("key_id", Order::Asc)
+            .order_by("tag_id", Order::Asc)
+            .to_owned();
+        let tag_rows = fetch(conn, &tq).await?;
         let mut tags: HashMap<i64, Vec<i64>> = HashMap::new();
         for r in &tag_rows {
             tags.entry(r.try_get(0)?).or_default().push(r.try_get(1)?);
