@@ -318,3 +318,33 @@ pub struct AgentConfig {
     pub created: Timestamp,
     pub modified: Timestamp,
 }
+
+impl ActivationKey {
+    /// The modules an agent installed with this key starts with: each license's module, kept
+    /// only where the activation rules allow it on `platform` (`ALL` means AGENT_VM).
+    pub fn initial_modules(&self, platform: &str) -> Vec<Module> {
+        let blank = AgentInfo {
+            platform: platform.to_string(),
+            ..AgentInfo::default()
+        };
+        let mut agent = blank;
+        for license in &self.licenses {
+            let module = match license.as_str() {
+                "ALL" | "VM_LICENSE" => Module::Vm,
+                "PC_LICENSE" => Module::Pc,
+                "SCA" => Module::Sca,
+                "FIM" => Module::Fim,
+                "EDR" => Module::Edr,
+                "PM" => Module::Pm,
+                "SWCA" => Module::SwCa,
+                "CAPS" => Module::Caps,
+                "MTG" => Module::Mtg,
+                _ => continue,
+            };
+            if let Ok(after) = agent.activated_with(&[module]) {
+                agent.activated_modules = after;
+            }
+        }
+        agent.activated_modules
+    }
+}

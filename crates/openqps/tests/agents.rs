@@ -138,3 +138,112 @@ fn created_activation_keys_get_distinct_v4_uuids_and_a_new_default_profile_takes
     );
     assert_eq!(r.ids("AgentConfig"), vec![id], "{}", r.body);
 }
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+#[test]
+fn an_agent_registers_checks_in_claims_a_job_and_reports_its_result() {
+    let s = Server::start_demo();
+    let post = |path: &str, auth: Option<(&str, &str)>, body: &str| {
+        s.call_as(
+            auth,
+            "POST",
+            path,
+            &[("Content-Type", "application/json")],
+            body,
+        )
+    };
+    // A key for one agent only.
+    let r = s.post_xml(
+        "/qps/rest/1.0/create/ca/agentactkey",
+        "<ServiceRequest><data><AgentActKey><title>one</title><type>COUNT_LIMITED</type><countPurchased>1</countPurchased><modules><list><ActivationKeyModule><license>VM_LICENSE</license></ActivationKeyModule></list></modules></AgentActKey></data></ServiceRequest>",
+    );
+    let key = r.tag("activationKey").unwrap();
+    let reg = format!(
+        r#"{{"activationKey":"{key}","hostname":"build-01","platform":"linux","os":"Ubuntu 24.04","address":"10.9.8.7"}}"#
+    );
+    let r = post("/agent/v1/register", None, &reg);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v = json(&r.body);
+    let agent_id = v["agentId"].as_str().unwrap().to_string();
+    let secret = v["secret"].as_str().unwrap().to_string();
+    let asset = v["assetId"].as_i64().unwrap();
+    // The key is used up.
+    let r = post("/agent/v1/register", None, &reg);
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = post(
+        "/agent/v1/register",
+        None,
+        r#"{"activationKey":"nope","hostname":"x","platform":"Linux"}"#,
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = post("/agent/v1/register", None, r#"{"hostname":"x"}"#);
+    assert_eq!(r.status, 400, "{}", r.body);
+
+    // The new agent is a host asset on the QPS side, with the key's module.
+    let r = s.call(
+        "GET",
+        &format!("/qps/rest/2.0/get/am/hostasset/{asset}"),
+        &[],
+        "",
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    assert_eq!(r.tag("activatedModule").as_deref(), Some("AGENT_VM"));
+    assert_eq!(r.tag("trackingMethod").as_deref(), Some("QAGENT"));
+    assert!(r.body.contains("<name>Cloud Agent</name>"), "{}", r.body);
+    let r = s.post_xml("/qps/rest/1.0/search/ca/agentactkey", &format!("<ServiceRequest><filters><Criteria field=\"activationKey\" operator=\"EQUALS\">{key}</Criteria></filters></ServiceRequest>"));
+    assert_eq!(r.tag("countUsed").as_deref(), Some("1"));
+
+    let me = Some((agent_id.as_str(), secret.as_str()));
+    let r = post("/agent/v1/checkin", Some((agent_id.as_str(), "wrong")), "");
+    assert_eq!(r.status, 401, "{}", r.body);
+    let r = post("/agent/v1/checkin", me, r#"{"agentVersion":"6.2.0.1"}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json(&r.body)["queuedJobs"], 0);
+    let r = post("/agent/v1/jobs/claim", me, "");
+    assert_eq!(json(&r.body)["job"], serde_json::Value::Null);
+
+    let r = s.post_xml(
+        &format!(
+            "/qps/rest/1.0/ods/ca/agentasset/{asset}?scan=Vulnerability_Scan&overrideConfigCpu=true"
+        ),
+        EMPTY,
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    let r = post("/agent/v1/checkin", me, "");
+    assert_eq!(json(&r.body)["queuedJobs"], 1);
+    let r = post("/agent/v1/jobs/claim", me, "");
+    let job = json(&r.body)["job"].clone();
+    assert_eq!(job["state"], "DISPATCHED", "{}", r.body);
+    assert_eq!(job["overrideConfigCpu"], true);
+    let id = job["id"].as_i64().unwrap();
+    let path = format!("/agent/v1/jobs/{id}/state");
+    let r = post(&path, me, r#"{"state":"COMPLETED"}"#);
+    assert_eq!(r.status, 409, "{}", r.body);
+    let r = post(&path, me, r#"{"state":"RUNNING"}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = post(&path, me, r#"{"state":"COMPLETED"}"#);
+    assert_eq!(json(&r.body)["job"]["state"], "COMPLETED");
+    let r = s.call(
+        "GET",
+        &format!("/qps/rest/2.0/get/am/hostasset/{asset}"),
+        &[],
+        "",
+    );
+    assert!(r.tag("lastVulnScan").is_some(), "{}", r.body);
+    // A job that is not this agent's is not found.
+    let r = s.post_xml(
+        "/qps/rest/1.0/ods/ca/agentasset/19059333?scan=Inventory_Scan",
+        EMPTY,
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    let other = format!("/agent/v1/jobs/{}/state", id + 1);
+    let r = post(&other, me, r#"{"state":"RUNNING"}"#);
+    assert_eq!(r.status, 404, "{}", r.body);
+    // Uninstalling the agent removes its credential with it.
+    s.post_xml(&format!("/qps/rest/2.0/uninstall/am/asset/{asset}"), EMPTY);
+    let r = post("/agent/v1/checkin", me, "");
+    assert_eq!(r.status, 401, "{}", r.body);
+}

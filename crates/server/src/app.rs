@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/msp/about.php/", axum::routing::any(about))
         .route("/auth", axum::routing::any(issue_token))
         .route("/auth/", axum::routing::any(issue_token))
+        .merge(crate::agent_api::routes())
         .fallback(not_qps)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
         .layer(tower_http::trace::TraceLayer::new_for_http())

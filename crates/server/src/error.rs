@@ -109,7 +109,7 @@ impl From<StoreError> for ApiError {
                 why => ApiError::invalid(format!("Asset {id} cannot take this change: {why}."))
                     .resolution("Change the module list (see docs/compatibility.md, Cloud Agent modules)."),
             },
-            StoreError::Conflict(msg) => ApiError::invalid(msg),
+            StoreError::Conflict(msg) | StoreError::AgentRefused(msg) => ApiError::invalid(msg),
             other => {
                 tracing::error!(error = %other, "store failure");
                 ApiError::internal()

@@ -12,6 +12,9 @@ pub enum StoreError {
     /// A Cloud Agent action (activate, deactivate, uninstall) the asset cannot take.
     #[error("asset {id}: {why}")]
     Refused { id: i64, why: ModuleRefusal },
+    /// The agent protocol refuses a registration (unknown, expired or used-up key).
+    #[error("{0}")]
+    AgentRefused(String),
     /// The request contradicts the stored data (a tag made its own ancestor, …).
     #[error("{0}")]
     Conflict(String),

@@ -138,6 +138,33 @@ pub struct AgentConfigFields {
     pub is_default: bool,
 }
 
+/// What an agent says about itself when it registers (`/agent/v1/register`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRegistration {
+    /// The agent id (UUID) the server chose.
+    pub agent_id: String,
+    pub hostname: String,
+    pub platform: String,
+    pub os: Option<String>,
+    pub agent_version: String,
+    pub address: Option<String>,
+    /// SHA-256 hex digest of the agent's secret; the secret itself is never stored.
+    pub secret_hash: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegisteredAgent {
+    pub subscription: SubscriptionId,
+    pub asset_id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentCredential {
+    pub subscription: SubscriptionId,
+    pub asset_id: i64,
+    pub secret_hash: String,
+}
+
 /// Activate or deactivate Cloud Agent modules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModuleAction {
@@ -290,10 +317,12 @@ pub trait Store: Send + Sync {
         asset_id: i64,
         now: Timestamp,
     ) -> Result<Option<ScanJob>, StoreError>;
-    /// Moves a job along its lifecycle; a move the lifecycle does not allow is a conflict.
+    /// Moves a job along its lifecycle; a move the lifecycle does not allow is a conflict. With
+    /// `asset`, a job of another asset is not found.
     async fn advance_scan_job(
         &self,
         sub: SubscriptionId,
+        asset: Option<i64>,
         job_id: i64,
         to: ScanState,
         now: Timestamp,
@@ -356,6 +385,37 @@ pub trait Store: Send + Sync {
         fields: AgentConfigFields,
         at: Timestamp,
     ) -> Result<AgentConfig, StoreError>;
+
+    /// Registers an agent with an activation key (found by its UUID, in any subscription): a
+    /// new host asset with its agent and credential. An unknown, expired or used-up key is
+    /// [`StoreError::AgentRefused`].
+    async fn register_agent(
+        &self,
+        activation_key: &str,
+        reg: &AgentRegistration,
+        at: Timestamp,
+    ) -> Result<RegisteredAgent, StoreError>;
+    /// The credential of a registered agent, found by agent id (a global lookup, like login).
+    async fn agent_credential(&self, agent_id: &str)
+    -> Result<Option<AgentCredential>, StoreError>;
+    /// Records an agent's check-in; returns its host as stored.
+    async fn agent_check_in(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+        connected_from: Option<&str>,
+        agent_version: Option<&str>,
+        at: Timestamp,
+    ) -> Result<HostAsset, StoreError>;
+    /// A completed scan job's result: the host's last scan date of the kind the scan is.
+    async fn record_scan_result(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+        job_id: i64,
+        to: ScanState,
+        at: Timestamp,
+    ) -> Result<ScanJob, StoreError>;
 
     async fn search_tags(
         &self,

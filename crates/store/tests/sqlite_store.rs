@@ -548,18 +548,18 @@ async fn scan_jobs_follow_their_lifecycle_expire_and_are_not_doubled() {
     assert_eq!(claimed.state, ScanState::Dispatched);
     assert!(matches!(
         store
-            .advance_scan_job(sub, claimed.id, ScanState::Completed, t(2002))
+            .advance_scan_job(sub, Some(1), claimed.id, ScanState::Completed, t(2002))
             .await,
         Err(StoreError::Conflict(_))
     ));
     store
-        .advance_scan_job(sub, claimed.id, ScanState::Running, t(2003))
+        .advance_scan_job(sub, Some(1), claimed.id, ScanState::Running, t(2003))
         .await
         .unwrap();
     // Running is still pending: no second job.
     store.launch_scans(sub, &one, request(2004)).await.unwrap();
     let done = store
-        .advance_scan_job(sub, claimed.id, ScanState::Completed, t(2005))
+        .advance_scan_job(sub, Some(1), claimed.id, ScanState::Completed, t(2005))
         .await
         .unwrap();
     assert_eq!(done.state_changed_at, t(2005));
@@ -577,7 +577,7 @@ async fn scan_jobs_follow_their_lifecycle_expire_and_are_not_doubled() {
         .unwrap();
     assert!(matches!(
         store
-            .advance_scan_job(other, claimed.id, ScanState::Failed, t(3200))
+            .advance_scan_job(other, None, claimed.id, ScanState::Failed, t(3200))
             .await,
         Err(StoreError::NotFound { .. })
     ));

@@ -301,3 +301,160 @@ impl AgentConfigFields {
         }
     }
 }
+
+/// Registers a new agent with the key whose UUID is `activation_key`, in that key's
+/// subscription: a new host asset tracked by QAGENT, its agent row and its credential.
+pub(crate) async fn register(
+    conn: &mut SqliteConnection,
+    activation_key: &str,
+    reg: &crate::AgentRegistration,
+    at: Timestamp,
+) -> Result<crate::RegisteredAgent, StoreError> {
+    let refused = |m: &str| StoreError::AgentRefused(m.to_string());
+    let row =
+        sqlx::query("SELECT id, subscription_id FROM agent_act_key WHERE activation_key = $1")
+            .bind(activation_key)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| refused("No activation key has this value."))?;
+    let key_id: i64 = row.try_get(0)?;
+    let sub = SubscriptionId(row.try_get(1)?);
+    let key = load_keys(conn, &[key_id])
+        .await?
+        .pop()
+        .ok_or_else(|| StoreError::Corrupt(format!("activation key {key_id} vanished")))?;
+    if key.expire_date.is_some_and(|e| e <= at) {
+        return Err(refused("The activation key has expired."));
+    }
+    if key.key_type == KeyType::CountLimited && key.count_used >= key.count_purchased {
+        return Err(refused(
+            "The activation key has installed as many agents as it allows.",
+        ));
+    }
+    let profile = sqlx::query(
+        "SELECT id, name FROM agent_config WHERE subscription_id = $1 \
+         ORDER BY is_default DESC, id LIMIT 1",
+    )
+    .bind(sub.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (configuration_id, configuration_name) = match profile {
+        Some(r) => (Some(r.try_get(0)?), Some(r.try_get(1)?)),
+        None => (None, None),
+    };
+    let host = openqps_model::HostAsset {
+        id: 0,
+        name: reg.hostname.clone(),
+        created: at,
+        modified: at,
+        tags: Vec::new(),
+        criticality_score: None,
+        qweb_host_id: None,
+        last_vuln_scan: None,
+        last_compliance_scan: None,
+        last_system_boot: None,
+        last_logged_on_user: None,
+        fqdn: None,
+        os: reg.os.clone(),
+        dns_host_name: Some(reg.hostname.clone()),
+        netbios_name: None,
+        address: reg.address.clone(),
+        tracking_method: openqps_model::TrackingMethod::QAGENT,
+        manufacturer: None,
+        model: None,
+        total_memory: None,
+        bios_description: None,
+        agent: Some(openqps_model::AgentInfo {
+            agent_version: reg.agent_version.clone(),
+            agent_id: reg.agent_id.clone(),
+            status: "STATUS_ACTIVE".into(),
+            last_checked_in: Some(at),
+            connected_from: reg.address.clone(),
+            platform: reg.platform.clone(),
+            activated_modules: key.initial_modules(&reg.platform),
+            configuration_id,
+            configuration_name,
+            activation_key_id: Some(key.activation_key.clone()),
+            activation_key_title: Some(key.title.clone()),
+        }),
+        open_ports: Vec::new(),
+        software: Vec::new(),
+        vulns: Vec::new(),
+        processors: Vec::new(),
+        network_interfaces: Vec::new(),
+        is_docker_host: false,
+    };
+    let asset_id = super::load::insert_host(conn, sub, &host, None).await?;
+    // The key's tags, and the subscription's `Cloud Agent` tag when it has one.
+    let mut tags = key.tag_ids.clone();
+    if let Some(r) = sqlx::query(
+        "SELECT id FROM tag WHERE subscription_id = $1 AND name = 'Cloud Agent' ORDER BY id LIMIT 1",
+    )
+    .bind(sub.0)
+    .fetch_optional(&mut *conn)
+    .await?
+    {
+        tags.push(r.try_get(0)?);
+    }
+    for t in tags {
+        sqlx::query("INSERT OR IGNORE INTO asset_tag (tag_id, asset_id) VALUES ($1, $2)")
+            .bind(t)
+            .bind(asset_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query("INSERT INTO agent_credential (asset_id, secret_hash) VALUES ($1, $2)")
+        .bind(asset_id)
+        .bind(&reg.secret_hash)
+        .execute(&mut *conn)
+        .await?;
+    super::rules::reapply_to_hosts(conn, sub, &[asset_id]).await?;
+    Ok(crate::RegisteredAgent {
+        subscription: sub,
+        asset_id,
+    })
+}
+
+/// The credential of the agent with this agent id, if it registered through openqps.
+pub(crate) async fn credential(
+    conn: &mut SqliteConnection,
+    agent_id: &str,
+) -> Result<Option<crate::AgentCredential>, StoreError> {
+    let row = sqlx::query(
+        "SELECT a.subscription_id, a.id, c.secret_hash FROM agent g \
+         JOIN asset a ON a.id = g.asset_id JOIN agent_credential c ON c.asset_id = a.id \
+         WHERE g.agent_id = $1 LIMIT 1",
+    )
+    .bind(agent_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(crate::AgentCredential {
+            subscription: SubscriptionId(r.try_get(0)?),
+            asset_id: r.try_get(1)?,
+            secret_hash: r.try_get(2)?,
+        })
+    })
+    .transpose()
+}
+
+pub(crate) async fn check_in(
+    conn: &mut SqliteConnection,
+    asset_id: i64,
+    connected_from: Option<&str>,
+    agent_version: Option<&str>,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE agent SET last_checked_in = $1, status = 'STATUS_ACTIVE', \
+         connected_from = COALESCE($2, connected_from), \
+         agent_version = COALESCE($3, agent_version) WHERE asset_id = $4",
+    )
+    .bind(at.as_second())
+    .bind(connected_from)
+    .bind(agent_version)
+    .bind(asset_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

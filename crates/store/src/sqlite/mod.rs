@@ -595,12 +595,13 @@ impl Store for SqliteStore {
     async fn advance_scan_job(
         &self,
         sub: SubscriptionId,
+        asset: Option<i64>,
         job_id: i64,
         to: openqps_model::ScanState,
         now: Timestamp,
     ) -> Result<openqps_model::ScanJob, StoreError> {
         let mut tx = self.writer.begin().await?;
-        let job = write::advance_scan_job(&mut tx, sub, job_id, to, now).await?;
+        let job = write::advance_scan_job(&mut tx, sub, asset, job_id, to, now).await?;
         tx.commit().await?;
         Ok(job)
     }
@@ -732,6 +733,78 @@ impl Store for SqliteStore {
         let stored = agents::load_configs(&mut tx, &[id]).await?.pop();
         tx.commit().await?;
         stored.ok_or_else(|| StoreError::Corrupt(format!("agent configuration {id} vanished")))
+    }
+
+    async fn register_agent(
+        &self,
+        activation_key: &str,
+        reg: &crate::AgentRegistration,
+        at: Timestamp,
+    ) -> Result<crate::RegisteredAgent, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let done = agents::register(&mut tx, activation_key, reg, at).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn agent_credential(
+        &self,
+        agent_id: &str,
+    ) -> Result<Option<crate::AgentCredential>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        agents::credential(&mut conn, agent_id).await
+    }
+
+    async fn agent_check_in(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+        connected_from: Option<&str>,
+        agent_version: Option<&str>,
+        at: Timestamp,
+    ) -> Result<HostAsset, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids = existing_id(&mut tx, hosts_query(sub), asset_id).await?;
+        if ids.is_empty() {
+            return Err(StoreError::NotFound {
+                object: "HostAsset",
+                id: asset_id,
+            });
+        }
+        agents::check_in(&mut tx, asset_id, connected_from, agent_version, at).await?;
+        let host = load_hosts(&mut tx, &ids).await?.pop();
+        tx.commit().await?;
+        host.ok_or_else(|| StoreError::Corrupt(format!("host {asset_id} vanished")))
+    }
+
+    async fn record_scan_result(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+        job_id: i64,
+        to: openqps_model::ScanState,
+        at: Timestamp,
+    ) -> Result<openqps_model::ScanJob, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let job = write::advance_scan_job(&mut tx, sub, Some(asset_id), job_id, to, at).await?;
+        if to == openqps_model::ScanState::Completed {
+            use openqps_model::ScanType::*;
+            let column = match job.scan_type {
+                Vulnerability => Some("last_vuln_scan"),
+                PolicyCompliance | Udc | Sca => Some("last_compliance_scan"),
+                Inventory | SwCa => None,
+            };
+            if let Some(column) = column {
+                let upd = Query::update()
+                    .table("asset")
+                    .value(column, at.as_second())
+                    .and_where(Expr::col("id").eq(asset_id))
+                    .to_owned();
+                execute(&mut tx, &upd).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(job)
     }
 
     async fn search_tags(

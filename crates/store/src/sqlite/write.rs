@@ -504,14 +504,18 @@ pub(crate) async fn claim_scan_job(
 pub(crate) async fn advance_scan_job(
     conn: &mut SqliteConnection,
     sub: SubscriptionId,
+    asset: Option<i64>,
     job_id: i64,
     to: openqps_model::ScanState,
     now: Timestamp,
 ) -> Result<openqps_model::ScanJob, StoreError> {
     expire_due(conn, Some(sub), now).await?;
-    let q = scan_jobs_query(sub)
+    let mut q = scan_jobs_query(sub)
         .and_where(Expr::col("id").eq(job_id))
         .to_owned();
+    if let Some(asset) = asset {
+        q.and_where(Expr::col("asset_id").eq(asset));
+    }
     let Some(row) = fetch(conn, &q).await?.into_iter().next() else {
         return Err(StoreError::NotFound {
             object: "ScanJob",
