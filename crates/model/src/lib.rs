@@ -11,7 +11,7 @@ pub mod tag;
 pub mod tenancy;
 pub mod webapp;
 
-pub use agent::{AgentInfo, Module};
+pub use agent::{ActivationKey, AgentConfig, AgentInfo, KeyType, Module};
 pub use asset::{
     Asset, AssetType, CloudKind, CloudSource, DockerInfo, HostAsset, HostDetails, NetworkInterface,
     OpenPort, Processor, Software, TagRef, TrackingMethod, Volume, Vuln,

@@ -109,6 +109,44 @@ impl ScanState {
             ScanState::Expired => "EXPIRED",
         }
     }
+
+    pub const ALL: [ScanState; 6] = [
+        ScanState::Queued,
+        ScanState::Dispatched,
+        ScanState::Running,
+        ScanState::Completed,
+        ScanState::Failed,
+        ScanState::Expired,
+    ];
+
+    pub fn parse(s: &str) -> Option<ScanState> {
+        ScanState::ALL
+            .into_iter()
+            .find(|st| st.name().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// Not finished yet: a second request for the same scan on the same asset joins it.
+    pub fn is_pending(self) -> bool {
+        matches!(
+            self,
+            ScanState::Queued | ScanState::Dispatched | ScanState::Running
+        )
+    }
+
+    /// The lifecycle: QUEUED → DISPATCHED (an agent claimed it) → RUNNING → COMPLETED or
+    /// FAILED; a job may fail before it runs; a QUEUED job no agent claims in time EXPIRES.
+    pub fn can_move_to(self, next: ScanState) -> bool {
+        use ScanState::*;
+        matches!(
+            (self, next),
+            (Queued, Dispatched)
+                | (Queued, Expired)
+                | (Dispatched, Running)
+                | (Dispatched, Failed)
+                | (Running, Completed)
+                | (Running, Failed)
+        )
+    }
 }
 
 /// A persisted on-demand scan request for one asset.
@@ -121,6 +159,22 @@ pub struct ScanJob {
     pub requested_by: UserId,
     pub requested_at: Timestamp,
     pub state: ScanState,
+    /// When the state last changed (`requested_at` for a job still QUEUED).
+    pub state_changed_at: Timestamp,
+    /// A QUEUED job not claimed by then is EXPIRED.
+    pub expires_at: Timestamp,
+}
+
+impl ScanJob {
+    /// The state as of `now`: a QUEUED job past its expiry reads as EXPIRED even before the
+    /// store has written so (expiry is evaluated lazily).
+    pub fn state_at(&self, now: Timestamp) -> ScanState {
+        if self.state == ScanState::Queued && now >= self.expires_at {
+            ScanState::Expired
+        } else {
+            self.state
+        }
+    }
 }
 
 #[cfg(test)]
@@ -133,6 +187,21 @@ mod tests {
         assert_eq!(ScanType::parse("swca_scan"), Some(ScanType::SwCa));
         assert_eq!(ScanType::parse("Inventory_Scan"), Some(ScanType::Inventory));
         assert_eq!(ScanType::parse("EPP_Scan"), None);
+    }
+
+    #[test]
+    fn lifecycle_moves_forward_only() {
+        use ScanState::*;
+        assert!(Queued.can_move_to(Dispatched));
+        assert!(Dispatched.can_move_to(Running));
+        assert!(Running.can_move_to(Completed));
+        assert!(Running.can_move_to(Failed));
+        assert!(Queued.can_move_to(Expired));
+        assert!(!Running.can_move_to(Expired));
+        assert!(!Completed.can_move_to(Running));
+        assert!(!Queued.can_move_to(Completed));
+        assert!(Running.is_pending() && !Expired.is_pending());
+        assert_eq!(ScanState::parse("running"), Some(Running));
     }
 
     #[test]

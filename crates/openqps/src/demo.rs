@@ -27,8 +27,9 @@ use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 use openqps_model::{
-    AgentInfo, Attribute, HostAsset, LastScan, Module, NetworkInterface, OpenPort, Processor,
-    Scanner, Software, Tag, TagRef, TrackingMethod, Vuln, WebApp, WebAppDetails, WebAppOwner,
+    ActivationKey, AgentConfig, AgentInfo, Attribute, HostAsset, KeyType, LastScan, Module,
+    NetworkInterface, OpenPort, Processor, Scanner, Software, Tag, TagRef, TrackingMethod, Vuln,
+    WebApp, WebAppDetails, WebAppOwner,
 };
 use openqps_store::Dataset;
 
@@ -75,6 +76,8 @@ pub fn dataset() -> Dataset {
         tags: g.tags,
         hosts,
         webapps,
+        activation_keys: activation_keys(),
+        agent_configs: agent_configs(),
     }
 }
 
@@ -184,6 +187,72 @@ fn add_details(h: &mut HostAsset) {
             last_updated: at(400 + n % 60),
         }];
     }
+}
+
+/// The keys the demo agents were installed with (`ACTIVATION_KEYS`), with ids, types and
+/// licenses of our own; `countUsed` is counted from the agents.
+fn activation_keys() -> Vec<ActivationKey> {
+    /// id, type, countPurchased, licenses, tag ids.
+    type KeySpec = (i64, KeyType, i64, &'static [&'static str], &'static [i64]);
+    let specs: [KeySpec; 3] = [
+        (
+            301_100,
+            KeyType::Unlimited,
+            0,
+            &["VM_LICENSE", "PC_LICENSE", "SCA"],
+            &[],
+        ),
+        (301_101, KeyType::CountLimited, 100, &["ALL"], &[]),
+        (
+            301_102,
+            KeyType::CountLimited,
+            25,
+            &["VM_LICENSE", "PM"],
+            &[],
+        ),
+    ];
+    ACTIVATION_KEYS
+        .iter()
+        .zip(specs)
+        .enumerate()
+        .map(
+            |(i, ((uuid, title), (id, key_type, count, licenses, tags)))| ActivationKey {
+                id,
+                title: title.to_string(),
+                activation_key: uuid.to_string(),
+                key_type,
+                count_purchased: count,
+                count_used: 0,
+                expire_date: (i == 2).then(|| secs(END_2024 + 365 * DAY)),
+                licenses: licenses.iter().map(|l| l.to_string()).collect(),
+                tag_ids: tags.to_vec(),
+                created: secs(END_2023 - (200 - 30 * i as i64) * DAY),
+            },
+        )
+        .collect()
+}
+
+/// The configuration profiles the demo agents name (`AGENT_CONFIGURATIONS`); the first is the
+/// default.
+fn agent_configs() -> Vec<AgentConfig> {
+    let descriptions = [
+        "Default profile for new agents",
+        "Low CPU throttle for production servers",
+        "Laptops and desktops",
+    ];
+    AGENT_CONFIGURATIONS
+        .iter()
+        .zip(descriptions)
+        .enumerate()
+        .map(|(i, ((id, name), description))| AgentConfig {
+            id: *id,
+            name: name.to_string(),
+            description: Some(description.to_string()),
+            is_default: i == 0,
+            created: secs(END_2023 - (300 - 40 * i as i64) * DAY),
+            modified: secs(END_2023 - (100 - 20 * i as i64) * DAY),
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------

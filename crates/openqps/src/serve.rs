@@ -49,6 +49,9 @@ pub struct ServeArgs {
         value_name = "PEM"
     )]
     tls_key: Option<PathBuf>,
+    /// Seconds a queued scan job waits for an agent to claim it before it expires.
+    #[arg(long, env = "OPENQPS_SCAN_EXPIRY", value_name = "SECONDS", default_value_t = 24 * 60 * 60, value_parser = clap::value_parser!(i64).range(1..))]
+    scan_expiry: i64,
     /// Address for HTTPS, served beside HTTP when --tls-cert and --tls-key are given.
     #[arg(long, env = "OPENQPS_TLS_LISTEN", default_value = DEFAULT_TLS_LISTEN)]
     tls_listen: SocketAddr,
@@ -73,12 +76,14 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             concurrency: args.concurrency_limit,
         },
         token_key: token_key(&args.data_dir)?,
+        scan_expiry_secs: args.scan_expiry,
         ..ServerConfig::default()
     };
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
         _ => None,
     };
+    spawn_expiry(store.clone());
     let state = AppState::new(store, config);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -239,4 +244,18 @@ async fn shutdown() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+/// Expiry is also evaluated lazily on every read and claim; this sweep only keeps the stored
+/// states current for whoever reads the database directly.
+fn spawn_expiry(store: Arc<dyn Store>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.expire_scan_jobs(jiff::Timestamp::now()).await {
+                tracing::warn!(error = %e, "scan job expiry sweep failed");
+            }
+        }
+    });
 }

@@ -246,3 +246,48 @@ pub static TAG: &[FieldDef<TagField>] = &[
     FieldDef::new("provider", Keyword(&PROVIDER_VALUES), TagField::Provider),
     FieldDef::new("color", Text, TagField::Color),
 ];
+
+pub static KEY_TYPES: Keywords = Keywords {
+    values: &["COUNT_LIMITED", "UNLIMITED"],
+    aliases: &[],
+};
+
+/// Where an activation key criterion looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActKeyField {
+    Id,
+    Title,
+    Type,
+    ActivationKey,
+    CountPurchased,
+    ExpireDate,
+    Created,
+}
+
+pub static AGENTACTKEY: &[FieldDef<ActKeyField>] = &[
+    FieldDef::new("id", Integer, ActKeyField::Id),
+    FieldDef::new("title", Text, ActKeyField::Title),
+    FieldDef::new("type", Keyword(&KEY_TYPES), ActKeyField::Type),
+    FieldDef::new("activationKey", Text, ActKeyField::ActivationKey),
+    FieldDef::new("countPurchased", Integer, ActKeyField::CountPurchased),
+    FieldDef::new("expireDate", Date, ActKeyField::ExpireDate),
+    FieldDef::new("created", Date, ActKeyField::Created),
+];
+
+/// Where an agent configuration profile criterion looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AgentConfigField {
+    Id,
+    Name,
+    IsDefault,
+    Created,
+    Modified,
+}
+
+pub static AGENTCONFIG: &[FieldDef<AgentConfigField>] = &[
+    FieldDef::new("id", Integer, AgentConfigField::Id),
+    FieldDef::new("name", Text, AgentConfigField::Name),
+    FieldDef::new("isDefault", FieldType::Boolean, AgentConfigField::IsDefault),
+    FieldDef::new("created", Date, AgentConfigField::Created),
+    FieldDef::new("modified", Date, AgentConfigField::Modified),
+];

@@ -27,7 +27,12 @@ pub struct ServerConfig {
     /// Signs the bearer tokens `POST /auth` issues. Processes that share a data folder must
     /// share it; the default is a random key of this process alone.
     pub token_key: TokenKey,
+    /// A scan job no agent claims within this many seconds expires (`--scan-expiry`).
+    pub scan_expiry_secs: i64,
 }
+
+/// 24 hours.
+pub const DEFAULT_SCAN_EXPIRY_SECS: i64 = 24 * 60 * 60;
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -36,6 +41,7 @@ impl Default for ServerConfig {
             scheme: "http",
             limits: LimitConfig::default(),
             token_key: TokenKey::random(),
+            scan_expiry_secs: DEFAULT_SCAN_EXPIRY_SECS,
         }
     }
 }
@@ -78,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/msp/about.php/", axum::routing::any(about))
         .route("/auth", axum::routing::any(issue_token))
         .route("/auth/", axum::routing::any(issue_token))
+        .merge(crate::agent_api::routes())
         .fallback(not_qps)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -10,6 +10,8 @@ pub enum Object {
     Asset,
     Tag,
     AgentAsset,
+    AgentActKey,
+    AgentConfig,
     WebApp,
 }
 
@@ -20,6 +22,8 @@ impl Object {
             ("am", "asset") => Some(Object::Asset),
             ("am", "tag") => Some(Object::Tag),
             ("ca", "agentasset") => Some(Object::AgentAsset),
+            ("ca", "agentactkey") => Some(Object::AgentActKey),
+            ("ca", "agentconfig") => Some(Object::AgentConfig),
             ("was", "webapp") => Some(Object::WebApp),
             _ => None,
         }
@@ -28,7 +32,7 @@ impl Object {
     pub fn version(self) -> &'static str {
         match self {
             Object::HostAsset | Object::Asset | Object::Tag => "2.0",
-            Object::AgentAsset => "1.0",
+            Object::AgentAsset | Object::AgentActKey | Object::AgentConfig => "1.0",
             Object::WebApp => "3.0",
         }
     }
@@ -40,6 +44,8 @@ impl Object {
             Object::Asset => "2.0/am/asset.xsd",
             Object::Tag => "2.0/am/tag.xsd",
             Object::AgentAsset => "1.0/ca/agentasset.xsd",
+            Object::AgentActKey => "1.0/ca/agentactkey.xsd",
+            Object::AgentConfig => "1.0/ca/agentconfig.xsd",
             Object::WebApp => "3.0/was/webapp.xsd",
         }
     }
@@ -50,6 +56,8 @@ impl Object {
             Object::Asset => "Asset",
             Object::Tag => "Tag",
             Object::AgentAsset => "AgentAsset",
+            Object::AgentActKey => "AgentActKey",
+            Object::AgentConfig => "AgentConfig",
             Object::WebApp => "WebApp",
         }
     }

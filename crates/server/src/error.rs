@@ -101,7 +101,15 @@ impl From<StoreError> for ApiError {
                 ),
             })
             .resolution("Activate the module on the agent, or choose another scan."),
-            StoreError::Conflict(msg) => ApiError::invalid(msg),
+            StoreError::Refused { id, why } => match why {
+                openqps_model::agent::ModuleRefusal::NoAgent => ApiError::invalid(format!(
+                    "Asset {id} has no Cloud Agent; activate, deactivate and uninstall act on agents only."
+                ))
+                .resolution("Choose the id of a host asset tracked by a Cloud Agent."),
+                why => ApiError::invalid(format!("Asset {id} cannot take this change: {why}."))
+                    .resolution("Change the module list (see docs/compatibility.md, Cloud Agent modules)."),
+            },
+            StoreError::Conflict(msg) | StoreError::AgentRefused(msg) => ApiError::invalid(msg),
             other => {
                 tracing::error!(error = %other, "store failure");
                 ApiError::internal()

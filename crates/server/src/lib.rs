@@ -5,6 +5,7 @@
 //! [`ServiceResponse`](openqps_wire::ServiceResponse) rendered as XML or JSON by [`app`]. Every
 //! failure on that path, a panic included, leaves as an envelope.
 
+pub mod agent_api;
 pub mod app;
 pub mod auth;
 pub mod endpoint;

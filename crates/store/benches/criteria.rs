@@ -117,6 +117,7 @@ async fn main() {
                 tags,
                 hosts,
                 webapps: Vec::new(),
+                ..Dataset::default()
             },
         )
         .await

@@ -1,4 +1,5 @@
 use openqps_model::Ineligible;
+use openqps_model::agent::ModuleRefusal;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -8,6 +9,12 @@ pub enum StoreError {
     UnknownTag(i64),
     #[error("asset {id} cannot run this scan")]
     Ineligible { id: i64, why: Ineligible },
+    /// A Cloud Agent action (activate, deactivate, uninstall) the asset cannot take.
+    #[error("asset {id}: {why}")]
+    Refused { id: i64, why: ModuleRefusal },
+    /// The agent protocol refuses a registration (unknown, expired or used-up key).
+    #[error("{0}")]
+    AgentRefused(String),
     /// The request contradicts the stored data (a tag made its own ancestor, …).
     #[error("{0}")]
     Conflict(String),

@@ -2,7 +2,9 @@
 //! index-backed subquery over a collection table (tags, ports, software, WAS custom attributes);
 //! nothing is ever filtered in memory.
 
-use openqps_query::fields::{AssetField, HostField, TagField, WebAppField};
+use openqps_query::fields::{
+    ActKeyField, AgentConfigField, AssetField, HostField, TagField, WebAppField,
+};
 use openqps_query::{Condition, Filter, Operator, Value};
 use sea_query::{Expr, ExprTrait, JoinType, LikeExpr, Query, SelectStatement};
 
@@ -116,6 +118,34 @@ impl SqlTarget for TagField {
             RuleType => Target::Col("a", "rule_type"),
             Provider => Target::Col("a", "provider"),
             Color => Target::Col("a", "color"),
+        }
+    }
+}
+
+impl SqlTarget for ActKeyField {
+    fn target(self) -> Target {
+        use ActKeyField::*;
+        match self {
+            Id => Target::Col("a", "id"),
+            Title => Target::Col("a", "title"),
+            Type => Target::Col("a", "key_type"),
+            ActivationKey => Target::Col("a", "activation_key"),
+            CountPurchased => Target::Col("a", "count_purchased"),
+            ExpireDate => Target::Col("a", "expire_date"),
+            Created => Target::Col("a", "created"),
+        }
+    }
+}
+
+impl SqlTarget for AgentConfigField {
+    fn target(self) -> Target {
+        use AgentConfigField::*;
+        match self {
+            Id => Target::Col("a", "id"),
+            Name => Target::Col("a", "name"),
+            IsDefault => Target::BoolCol("a", "is_default"),
+            Created => Target::Col("a", "created"),
+            Modified => Target::Col("a", "modified"),
         }
     }
 }

@@ -18,11 +18,13 @@ pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
 use openqps_model::{
-    Asset, HostAsset, ScanType, SubscriptionId, Tag, Timestamp, User, UserId, WebApp, WebAppChange,
-    WebAppOwner,
+    ActivationKey, AgentConfig, Asset, HostAsset, Module, ScanJob, ScanState, ScanType,
+    SubscriptionId, Tag, Timestamp, User, UserId, WebApp, WebAppChange, WebAppOwner,
 };
 use openqps_query::Filter;
-use openqps_query::fields::{AssetField, HostField, TagField, WebAppField};
+use openqps_query::fields::{
+    ActKeyField, AgentConfigField, AssetField, HostField, TagField, WebAppField,
+};
 
 /// Which records a write touches: one by id (an unknown id is an error) or all that match.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +87,92 @@ pub struct ScanRequest {
     pub override_config_cpu: bool,
     pub requested_by: UserId,
     pub at: Timestamp,
+    /// A job no agent claims within this many seconds expires.
+    pub expires_after_secs: i64,
+}
+
+/// The settable fields of an activation key; `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ActivationKeyFields {
+    pub title: Option<String>,
+    pub key_type: Option<openqps_model::KeyType>,
+    pub count_purchased: Option<i64>,
+    /// `Some(None)` clears the expiry.
+    pub expire_date: Option<Option<Timestamp>>,
+    pub licenses: Option<Vec<String>>,
+    pub tag_ids: Option<Vec<i64>>,
+}
+
+impl ActivationKeyFields {
+    pub fn is_empty(&self) -> bool {
+        *self == ActivationKeyFields::default()
+    }
+
+    pub fn apply_to(&self, key: &mut openqps_model::ActivationKey) {
+        if let Some(v) = &self.title {
+            key.title = v.clone();
+        }
+        if let Some(v) = self.key_type {
+            key.key_type = v;
+            if v == openqps_model::KeyType::Unlimited && self.count_purchased.is_none() {
+                key.count_purchased = 0;
+            }
+        }
+        if let Some(v) = self.count_purchased {
+            key.count_purchased = v;
+        }
+        if let Some(v) = self.expire_date {
+            key.expire_date = v;
+        }
+        if let Some(v) = &self.licenses {
+            key.licenses = v.clone();
+        }
+        if let Some(v) = &self.tag_ids {
+            key.tag_ids = v.clone();
+        }
+    }
+}
+
+/// A new agent configuration profile.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AgentConfigFields {
+    pub name: String,
+    pub description: Option<String>,
+    pub is_default: bool,
+}
+
+/// What an agent says about itself when it registers (`/agent/v1/register`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRegistration {
+    /// The agent id (UUID) the server chose.
+    pub agent_id: String,
+    pub hostname: String,
+    pub platform: String,
+    pub os: Option<String>,
+    pub agent_version: String,
+    pub address: Option<String>,
+    /// SHA-256 hex digest of the agent's secret; the secret itself is never stored.
+    pub secret_hash: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegisteredAgent {
+    pub subscription: SubscriptionId,
+    pub asset_id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentCredential {
+    pub subscription: SubscriptionId,
+    pub asset_id: i64,
+    pub secret_hash: String,
+}
+
+/// Activate or deactivate Cloud Agent modules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleAction {
+    Activate,
+    Deactivate,
 }
 
 /// What the server asks of storage. Every method is scoped to one subscription.
@@ -181,12 +269,156 @@ pub trait Store: Send + Sync {
 
     /// Queues a scan job on each selected asset able to run it; returns the ids accepted. A
     /// single id that cannot run it is an error; in a bulk request such assets are left out.
+    /// An asset that already has a pending (QUEUED, DISPATCHED, RUNNING) job of this scan type
+    /// gets no second job, and still counts as accepted.
     async fn launch_scans(
         &self,
         sub: SubscriptionId,
         target: &Selector<HostField>,
         request: ScanRequest,
     ) -> Result<Vec<i64>, StoreError>;
+
+    /// Activates or deactivates `modules` on the agents of the selected assets; returns the
+    /// assets changed. A single id that has no agent or breaks a module rule is an error; in a
+    /// bulk request such assets are left out.
+    async fn change_agent_modules(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<AssetField>,
+        action: ModuleAction,
+        modules: &[Module],
+        at: Timestamp,
+    ) -> Result<Vec<Asset>, StoreError>;
+    /// Uninstalls the agents of the selected assets: the assets go with all their data. A single
+    /// id without an agent is an error; in bulk, assets without one are left out. Returns the ids
+    /// removed.
+    async fn uninstall_agents(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<AssetField>,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// [`Store::uninstall_agents`] selecting by host asset criteria.
+    async fn uninstall_agent_hosts(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<HostField>,
+    ) -> Result<Vec<i64>, StoreError>;
+
+    /// The scan jobs of one asset, oldest first, each with its state as of `now` (a QUEUED job
+    /// past its expiry reads EXPIRED).
+    async fn scan_jobs(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+        now: Timestamp,
+    ) -> Result<Vec<ScanJob>, StoreError>;
+    /// Hands the oldest QUEUED, unexpired job of an asset to its agent (→ DISPATCHED); expired
+    /// jobs are marked EXPIRED on the way.
+    async fn claim_scan_job(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+        now: Timestamp,
+    ) -> Result<Option<ScanJob>, StoreError>;
+    /// Moves a job along its lifecycle; a move the lifecycle does not allow is a conflict. With
+    /// `asset`, a job of another asset is not found.
+    async fn advance_scan_job(
+        &self,
+        sub: SubscriptionId,
+        asset: Option<i64>,
+        job_id: i64,
+        to: ScanState,
+        now: Timestamp,
+    ) -> Result<ScanJob, StoreError>;
+    /// Marks every QUEUED job past its expiry EXPIRED, in all subscriptions; returns how many.
+    async fn expire_scan_jobs(&self, now: Timestamp) -> Result<u64, StoreError>;
+
+    async fn search_activation_keys(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<ActKeyField>,
+        page: PageRequest,
+    ) -> Result<Page<ActivationKey>, StoreError>;
+    async fn count_activation_keys(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<ActKeyField>,
+    ) -> Result<u64, StoreError>;
+    async fn get_activation_key(
+        &self,
+        sub: SubscriptionId,
+        id: i64,
+    ) -> Result<Option<ActivationKey>, StoreError>;
+    /// Creates a key with this UUID; `fields` must name a title and a type. Returns it as stored.
+    async fn create_activation_key(
+        &self,
+        sub: SubscriptionId,
+        fields: &ActivationKeyFields,
+        activation_key: &str,
+        at: Timestamp,
+    ) -> Result<ActivationKey, StoreError>;
+    async fn update_activation_keys(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<ActKeyField>,
+        fields: &ActivationKeyFields,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// Deletes the selected keys; agents installed with them keep running (and keep naming the
+    /// key in `agentInfo.activationKey`).
+    async fn delete_activation_keys(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<ActKeyField>,
+    ) -> Result<Vec<i64>, StoreError>;
+    async fn search_agent_configs(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<AgentConfigField>,
+        page: PageRequest,
+    ) -> Result<Page<AgentConfig>, StoreError>;
+    async fn get_agent_config(
+        &self,
+        sub: SubscriptionId,
+        id: i64,
+    ) -> Result<Option<AgentConfig>, StoreError>;
+    /// Creates a profile; a new default profile takes over from the old one.
+    async fn create_agent_config(
+        &self,
+        sub: SubscriptionId,
+        fields: AgentConfigFields,
+        at: Timestamp,
+    ) -> Result<AgentConfig, StoreError>;
+
+    /// Registers an agent with an activation key (found by its UUID, in any subscription): a
+    /// new host asset with its agent and credential. An unknown, expired or used-up key is
+    /// [`StoreError::AgentRefused`].
+    async fn register_agent(
+        &self,
+        activation_key: &str,
+        reg: &AgentRegistration,
+        at: Timestamp,
+    ) -> Result<RegisteredAgent, StoreError>;
+    /// The credential of a registered agent, found by agent id (a global lookup, like login).
+    async fn agent_credential(&self, agent_id: &str)
+    -> Result<Option<AgentCredential>, StoreError>;
+    /// Records an agent's check-in; returns its host as stored.
+    async fn agent_check_in(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+        connected_from: Option<&str>,
+        agent_version: Option<&str>,
+        at: Timestamp,
+    ) -> Result<HostAsset, StoreError>;
+    /// A completed scan job's result: the host's last scan date of the kind the scan is.
+    async fn record_scan_result(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+        job_id: i64,
+        to: ScanState,
+        at: Timestamp,
+    ) -> Result<ScanJob, StoreError>;
 
     async fn search_tags(
         &self,

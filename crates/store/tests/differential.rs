@@ -206,7 +206,7 @@ proptest! {
                         children: Vec::new(),
                     })
                     .collect();
-                store.load(sub, &Dataset { tags, hosts: hosts.clone(), webapps: vec![] }).await.unwrap();
+                store.load(sub, &Dataset { tags, hosts: hosts.clone(), ..Dataset::default() }).await.unwrap();
                 let page = PageRequest { start_from_offset: None, start_from_id: None, limit: 1000 };
                 let ids: Vec<i64> = store
                     .search_host_assets(sub, &filter, page)

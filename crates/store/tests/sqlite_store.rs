@@ -105,6 +105,7 @@ async fn one_subscription_never_sees_another() {
                 tags: vec![tag(1, "Shared Name")],
                 hosts: vec![host(10, "web-a", Some("Linux"), &[(1, "Shared Name")])],
                 webapps: vec![],
+                ..Dataset::default()
             },
         )
         .await
@@ -116,6 +117,7 @@ async fn one_subscription_never_sees_another() {
                 tags: vec![tag(2, "Shared Name")],
                 hosts: vec![host(20, "web-b", Some("Linux"), &[])],
                 webapps: vec![],
+                ..Dataset::default()
             },
         )
         .await
@@ -181,6 +183,7 @@ async fn sql_agrees_with_the_reference_evaluator() {
                 tags,
                 hosts: hosts.clone(),
                 webapps: vec![],
+                ..Dataset::default()
             },
         )
         .await
@@ -406,6 +409,7 @@ async fn webapp_sql_agrees_with_the_reference_evaluator() {
                 tags: vec![tag(1, "Prod"), tag(2, "Internal")],
                 hosts: vec![],
                 webapps: apps.clone(),
+                ..Dataset::default()
             },
         )
         .await
@@ -479,5 +483,104 @@ async fn webapp_sql_agrees_with_the_reference_evaluator() {
     let all = compile("WebApp", WEBAPP, &[]).unwrap();
     let stored = store.search_webapps(sub, &all, ALL).await.unwrap().items;
     assert_eq!(stored, apps);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn scan_jobs_follow_their_lifecycle_expire_and_are_not_doubled() {
+    use openqps_model::{AgentInfo, Module, ScanState, ScanType, UserId};
+    use openqps_store::{ScanRequest, Selector, StoreError};
+    let (store, dir) = open("scanjobs").await;
+    let sub: SubscriptionId = store.bootstrap("x", t(1)).await.unwrap().unwrap();
+    let mut agent_host = host(1, "agent-01", Some("Ubuntu 22.04"), &[]);
+    agent_host.agent = Some(AgentInfo {
+        agent_id: "a-1".into(),
+        agent_version: "6.1".into(),
+        status: "STATUS_ACTIVE".into(),
+        platform: "Linux".into(),
+        activated_modules: vec![Module::Vm],
+        ..AgentInfo::default()
+    });
+    store
+        .load(
+            sub,
+            &Dataset {
+                tags: vec![],
+                hosts: vec![agent_host, host(2, "other", None, &[])],
+                webapps: vec![],
+                ..Dataset::default()
+            },
+        )
+        .await
+        .unwrap();
+    let request = |at: i64| ScanRequest {
+        scan: ScanType::Vulnerability,
+        override_config_cpu: true,
+        requested_by: UserId(1),
+        at: t(at),
+        expires_after_secs: 100,
+    };
+    let one = Selector::Id(1);
+    assert_eq!(
+        store.launch_scans(sub, &one, request(1000)).await.unwrap(),
+        vec![1]
+    );
+    // A second request while the first is pending: accepted, no new job.
+    assert_eq!(
+        store.launch_scans(sub, &one, request(1010)).await.unwrap(),
+        vec![1]
+    );
+    let jobs = store.scan_jobs(sub, 1, t(1020)).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].state, ScanState::Queued);
+    assert!(jobs[0].override_config_cpu);
+    assert_eq!(jobs[0].expires_at, t(1100));
+    // Past its expiry the job reads EXPIRED before anything is written, and cannot be claimed.
+    let jobs = store.scan_jobs(sub, 1, t(1100)).await.unwrap();
+    assert_eq!(jobs[0].state, ScanState::Expired);
+    assert_eq!(store.claim_scan_job(sub, 1, t(1100)).await.unwrap(), None);
+    // A new request after expiry queues a new job, which runs to completion.
+    store.launch_scans(sub, &one, request(2000)).await.unwrap();
+    let claimed = store
+        .claim_scan_job(sub, 1, t(2001))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.state, ScanState::Dispatched);
+    assert!(matches!(
+        store
+            .advance_scan_job(sub, Some(1), claimed.id, ScanState::Completed, t(2002))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .advance_scan_job(sub, Some(1), claimed.id, ScanState::Running, t(2003))
+        .await
+        .unwrap();
+    // Running is still pending: no second job.
+    store.launch_scans(sub, &one, request(2004)).await.unwrap();
+    let done = store
+        .advance_scan_job(sub, Some(1), claimed.id, ScanState::Completed, t(2005))
+        .await
+        .unwrap();
+    assert_eq!(done.state_changed_at, t(2005));
+    let jobs = store.scan_jobs(sub, 1, t(2006)).await.unwrap();
+    let states: Vec<ScanState> = jobs.iter().map(|j| j.state).collect();
+    assert_eq!(states, vec![ScanState::Expired, ScanState::Completed]);
+    // The sweep writes expiry for whoever reads the table directly.
+    store.launch_scans(sub, &one, request(3000)).await.unwrap();
+    assert_eq!(store.expire_scan_jobs(t(3099)).await.unwrap(), 0);
+    assert_eq!(store.expire_scan_jobs(t(3100)).await.unwrap(), 1);
+    // Another subscription's job id is not found.
+    let other = store
+        .create_subscription("second", "other-admin", "x", t(1))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .advance_scan_job(other, None, claimed.id, ScanState::Failed, t(3200))
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -5,6 +5,7 @@
 //! [`response::ServiceResponse`] envelope. [`objects`] turns domain types into response trees, and
 //! [`xsd`] holds the schemas openqps publishes under `/qps/xsd/`.
 
+pub mod agent_proto;
 pub mod node;
 pub mod objects;
 pub mod platform;

@@ -2,8 +2,8 @@
 
 use crate::node::{Leaf, Node, PushOpt};
 use openqps_model::{
-    AgentInfo, Asset, HostAsset, IdName, Module, ScanType, TagRef, UrlEntry, WebApp, WebAppConfig,
-    WebAppOwner,
+    ActivationKey, AgentConfig, AgentInfo, Asset, HostAsset, IdName, Module, ScanType, TagRef,
+    UrlEntry, WebApp, WebAppConfig, WebAppOwner,
 };
 
 fn tag_simple(tags: &[TagRef]) -> Node {
@@ -543,4 +543,52 @@ pub fn keep_fields(node: Node, names: &[String]) -> Node {
         ),
         other => other,
     }
+}
+
+/// A Cloud Agent activation key (`AgentActKey`, QPS 1.0).
+pub fn agent_act_key(k: &ActivationKey) -> Node {
+    let mut n = vec![
+        Node::int("id", k.id),
+        Node::text("title", k.title.clone()),
+        Node::text("activationKey", k.activation_key.clone()),
+        Node::text("type", k.key_type.name()),
+        Node::int("countPurchased", k.count_purchased),
+        Node::int("countUsed", k.count_used),
+    ];
+    if let Some(t) = k.expire_date {
+        n.push(Node::time("expireDate", t));
+    }
+    n.push(Node::time("created", k.created));
+    n.push(Node::list(
+        "modules",
+        k.licenses
+            .iter()
+            .map(|l| {
+                Node::Elem(
+                    "ActivationKeyModule",
+                    vec![Node::text("license", l.clone())],
+                )
+            })
+            .collect(),
+    ));
+    n.push(Node::list(
+        "tags",
+        k.tag_ids
+            .iter()
+            .map(|id| Node::Elem("Tag", vec![Node::int("id", *id)]))
+            .collect(),
+    ));
+    Node::Elem("AgentActKey", n)
+}
+
+/// A Cloud Agent configuration profile (`AgentConfig`, QPS 1.0).
+pub fn agent_config(c: &AgentConfig) -> Node {
+    let mut n = vec![Node::int("id", c.id), Node::text("name", c.name.clone())];
+    if let Some(d) = &c.description {
+        n.push(Node::text("description", d.clone()));
+    }
+    n.push(Node::bool("isDefault", c.is_default));
+    n.push(Node::time("created", c.created));
+    n.push(Node::time("modified", c.modified));
+    Node::Elem("AgentConfig", n)
 }

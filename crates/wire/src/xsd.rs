@@ -8,6 +8,14 @@ pub const SCHEMAS: &[(&str, &str)] = &[
     ("2.0/am/asset.xsd", include_str!("xsd/asset.xsd")),
     ("2.0/am/tag.xsd", include_str!("xsd/tag.xsd")),
     ("1.0/ca/agentasset.xsd", include_str!("xsd/agentasset.xsd")),
+    (
+        "1.0/ca/agentactkey.xsd",
+        include_str!("xsd/agentactkey.xsd"),
+    ),
+    (
+        "1.0/ca/agentconfig.xsd",
+        include_str!("xsd/agentconfig.xsd"),
+    ),
     ("3.0/was/webapp.xsd", include_str!("xsd/webapp.xsd")),
     ("portal/version.xsd", include_str!("xsd/version.xsd")),
 ];

@@ -64,6 +64,7 @@ pub async fn host_asset(state: &AppState, call: Call<'_>) -> Result<ServiceRespo
                 .await?;
             Ok(ids_response("HostAsset", &ids))
         }
+        "uninstall" => super::ca::uninstall(state, call).await,
         op => Err(ApiError::not_supported(op, "HostAsset")),
     }
 }
@@ -117,6 +118,8 @@ pub async fn asset(state: &AppState, call: Call<'_>) -> Result<ServiceResponse, 
             let ids = store.delete_assets(sub, &target).await?;
             Ok(ids_response("Asset", &ids))
         }
+        "activate" | "deactivate" => super::ca::modules(state, call).await,
+        "uninstall" => super::ca::uninstall(state, call).await,
         op => Err(ApiError::not_supported(op, "Asset")),
     }
 }

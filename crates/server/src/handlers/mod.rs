@@ -3,6 +3,7 @@
 
 mod am;
 mod ca;
+mod ca_admin;
 mod host_input;
 mod tag;
 mod was;
@@ -132,7 +133,11 @@ pub fn ignores_body(e: &Endpoint) -> bool {
     // With the id in the path these calls need nothing from a body, and clients send all sorts
     // there (nothing, an empty ServiceRequest, JSON `null` or `123`). `update` by id needs its
     // `data`, so it still reads the body.
-    e.id.is_some() && matches!(e.operation.as_str(), "get" | "delete" | "ods")
+    e.id.is_some()
+        && matches!(
+            e.operation.as_str(),
+            "get" | "delete" | "ods" | "activate" | "deactivate" | "uninstall"
+        )
 }
 
 pub async fn dispatch(state: &AppState, call: Call<'_>) -> Result<ServiceResponse, ApiError> {
@@ -140,6 +145,8 @@ pub async fn dispatch(state: &AppState, call: Call<'_>) -> Result<ServiceRespons
         Object::HostAsset => am::host_asset(state, call).await,
         Object::Asset => am::asset(state, call).await,
         Object::AgentAsset => ca::agent_asset(state, call).await,
+        Object::AgentActKey => ca_admin::agent_act_key(state, call).await,
+        Object::AgentConfig => ca_admin::agent_config(state, call).await,
         Object::WebApp => was::webapp(state, call).await,
         Object::Tag => tag::tag(state, call).await,
     }

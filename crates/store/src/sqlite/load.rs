@@ -33,6 +33,12 @@ pub(crate) async fn dataset(
     for h in &data.hosts {
         insert_host(conn, sub, h, Some(h.id)).await?;
     }
+    for k in &data.activation_keys {
+        super::agents::insert_key(conn, sub, k, true).await?;
+    }
+    for c in &data.agent_configs {
+        super::agents::insert_config(conn, sub, c, true).await?;
+    }
     for w in &data.webapps {
         webapp(conn, sub, w).await?;
     }

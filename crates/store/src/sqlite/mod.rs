@@ -1,5 +1,6 @@
 //! The embedded back-end: SQLite in WAL mode, one writer connection, a small reader pool.
 
+mod agents;
 mod collections;
 mod load;
 mod rules;
@@ -510,6 +511,300 @@ impl Store for SqliteStore {
         let accepted = write::launch_scans(&mut tx, sub, hosts_query(sub), target, request).await?;
         tx.commit().await?;
         Ok(accepted)
+    }
+
+    async fn change_agent_modules(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<AssetField>,
+        action: crate::ModuleAction,
+        modules: &[openqps_model::Module],
+        at: Timestamp,
+    ) -> Result<Vec<Asset>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids = write::select(&mut tx, all_assets_query(sub), target, sub, "Asset").await?;
+        let single = matches!(target, Selector::Id(_));
+        let changed = write::change_modules(&mut tx, &ids, single, action, modules, at).await?;
+        let assets = load_assets(&mut tx, &changed).await?;
+        tx.commit().await?;
+        Ok(assets)
+    }
+
+    async fn uninstall_agents(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<AssetField>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids = write::select(&mut tx, all_assets_query(sub), target, sub, "Asset").await?;
+        let single = matches!(target, Selector::Id(_));
+        let gone = write::uninstall(&mut tx, &ids, single).await?;
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    async fn uninstall_agent_hosts(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<HostField>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids = write::select(&mut tx, hosts_query(sub), target, sub, "HostAsset").await?;
+        let single = matches!(target, Selector::Id(_));
+        let gone = write::uninstall(&mut tx, &ids, single).await?;
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    async fn scan_jobs(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+        now: Timestamp,
+    ) -> Result<Vec<openqps_model::ScanJob>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        let q = write::scan_jobs_query(sub)
+            .and_where(Expr::col("asset_id").eq(asset_id))
+            .to_owned();
+        fetch(&mut conn, &q)
+            .await?
+            .iter()
+            .map(|r| {
+                let mut job = write::scan_job(r)?;
+                if job.state_at(now) != job.state {
+                    job.state = job.state_at(now);
+                    job.state_changed_at = job.expires_at;
+                }
+                Ok(job)
+            })
+            .collect()
+    }
+
+    async fn claim_scan_job(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+        now: Timestamp,
+    ) -> Result<Option<openqps_model::ScanJob>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let job = write::claim_scan_job(&mut tx, sub, asset_id, now).await?;
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    async fn advance_scan_job(
+        &self,
+        sub: SubscriptionId,
+        asset: Option<i64>,
+        job_id: i64,
+        to: openqps_model::ScanState,
+        now: Timestamp,
+    ) -> Result<openqps_model::ScanJob, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let job = write::advance_scan_job(&mut tx, sub, asset, job_id, to, now).await?;
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    async fn expire_scan_jobs(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let n = write::expire_due(&mut tx, None, now).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn search_activation_keys(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<openqps_query::fields::ActKeyField>,
+        page: PageRequest,
+    ) -> Result<Page<openqps_model::ActivationKey>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let (ids, has_more) = page_ids(&mut tx, agents::keys_query(sub), filter, sub, page).await?;
+        let items = agents::load_keys(&mut tx, &ids).await?;
+        Ok(Page { items, has_more })
+    }
+
+    async fn count_activation_keys(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<openqps_query::fields::ActKeyField>,
+    ) -> Result<u64, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        count(&mut conn, agents::keys_query(sub), filter, sub).await
+    }
+
+    async fn get_activation_key(
+        &self,
+        sub: SubscriptionId,
+        id: i64,
+    ) -> Result<Option<openqps_model::ActivationKey>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let ids = existing_id(&mut tx, agents::keys_query(sub), id).await?;
+        Ok(agents::load_keys(&mut tx, &ids).await?.pop())
+    }
+
+    async fn create_activation_key(
+        &self,
+        sub: SubscriptionId,
+        fields: &crate::ActivationKeyFields,
+        activation_key: &str,
+        at: Timestamp,
+    ) -> Result<openqps_model::ActivationKey, StoreError> {
+        let mut key = openqps_model::ActivationKey {
+            id: 0,
+            title: String::new(),
+            activation_key: activation_key.to_string(),
+            key_type: openqps_model::KeyType::CountLimited,
+            count_purchased: 0,
+            count_used: 0,
+            expire_date: None,
+            licenses: Vec::new(),
+            tag_ids: Vec::new(),
+            created: at,
+        };
+        fields.apply_to(&mut key);
+        agents::fields_valid(&key).map_err(StoreError::Conflict)?;
+        let mut tx = self.writer.begin().await?;
+        let id = agents::insert_key(&mut tx, sub, &key, false).await?;
+        let stored = agents::load_keys(&mut tx, &[id]).await?.pop();
+        tx.commit().await?;
+        stored.ok_or_else(|| StoreError::Corrupt(format!("activation key {id} vanished")))
+    }
+
+    async fn update_activation_keys(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<openqps_query::fields::ActKeyField>,
+        fields: &crate::ActivationKeyFields,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids =
+            write::select(&mut tx, agents::keys_query(sub), target, sub, "AgentActKey").await?;
+        agents::update_keys(&mut tx, sub, &ids, fields).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn delete_activation_keys(
+        &self,
+        sub: SubscriptionId,
+        target: &Selector<openqps_query::fields::ActKeyField>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids =
+            write::select(&mut tx, agents::keys_query(sub), target, sub, "AgentActKey").await?;
+        agents::delete_keys(&mut tx, &ids).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn search_agent_configs(
+        &self,
+        sub: SubscriptionId,
+        filter: &Filter<openqps_query::fields::AgentConfigField>,
+        page: PageRequest,
+    ) -> Result<Page<openqps_model::AgentConfig>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let (ids, has_more) =
+            page_ids(&mut tx, agents::configs_query(sub), filter, sub, page).await?;
+        let items = agents::load_configs(&mut tx, &ids).await?;
+        Ok(Page { items, has_more })
+    }
+
+    async fn get_agent_config(
+        &self,
+        sub: SubscriptionId,
+        id: i64,
+    ) -> Result<Option<openqps_model::AgentConfig>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let ids = existing_id(&mut tx, agents::configs_query(sub), id).await?;
+        Ok(agents::load_configs(&mut tx, &ids).await?.pop())
+    }
+
+    async fn create_agent_config(
+        &self,
+        sub: SubscriptionId,
+        fields: crate::AgentConfigFields,
+        at: Timestamp,
+    ) -> Result<openqps_model::AgentConfig, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let id = agents::insert_config(&mut tx, sub, &fields.into_config(at), false).await?;
+        let stored = agents::load_configs(&mut tx, &[id]).await?.pop();
+        tx.commit().await?;
+        stored.ok_or_else(|| StoreError::Corrupt(format!("agent configuration {id} vanished")))
+    }
+
+    async fn register_agent(
+        &self,
+        activation_key: &str,
+        reg: &crate::AgentRegistration,
+        at: Timestamp,
+    ) -> Result<crate::RegisteredAgent, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let done = agents::register(&mut tx, activation_key, reg, at).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn agent_credential(
+        &self,
+        agent_id: &str,
+    ) -> Result<Option<crate::AgentCredential>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        agents::credential(&mut conn, agent_id).await
+    }
+
+    async fn agent_check_in(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+        connected_from: Option<&str>,
+        agent_version: Option<&str>,
+        at: Timestamp,
+    ) -> Result<HostAsset, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids = existing_id(&mut tx, hosts_query(sub), asset_id).await?;
+        if ids.is_empty() {
+            return Err(StoreError::NotFound {
+                object: "HostAsset",
+                id: asset_id,
+            });
+        }
+        agents::check_in(&mut tx, asset_id, connected_from, agent_version, at).await?;
+        let host = load_hosts(&mut tx, &ids).await?.pop();
+        tx.commit().await?;
+        host.ok_or_else(|| StoreError::Corrupt(format!("host {asset_id} vanished")))
+    }
+
+    async fn record_scan_result(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+        job_id: i64,
+        to: openqps_model::ScanState,
+        at: Timestamp,
+    ) -> Result<openqps_model::ScanJob, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let job = write::advance_scan_job(&mut tx, sub, Some(asset_id), job_id, to, at).await?;
+        if to == openqps_model::ScanState::Completed {
+            use openqps_model::ScanType::*;
+            let column = match job.scan_type {
+                Vulnerability => Some("last_vuln_scan"),
+                PolicyCompliance | Udc | Sca => Some("last_compliance_scan"),
+                Inventory | SwCa => None,
+            };
+            if let Some(column) = column {
+                let upd = Query::update()
+                    .table("asset")
+                    .value(column, at.as_second())
+                    .and_where(Expr::col("id").eq(asset_id))
+                    .to_owned();
+                execute(&mut tx, &upd).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(job)
     }
 
     async fn search_tags(

@@ -266,7 +266,25 @@ pub(crate) async fn launch_scans<F: SqlTarget>(
             }
         }
     }
-    for chunk in accepted.chunks(CHUNK / 2) {
+    expire_due(conn, Some(sub), request.at).await?;
+    let mut new_jobs = Vec::with_capacity(accepted.len());
+    for chunk in accepted.chunks(CHUNK) {
+        let q = Query::select()
+            .column("asset_id")
+            .from("scan_job")
+            .and_where(Expr::col("asset_id").is_in(chunk.iter().copied()))
+            .and_where(Expr::col("scan_type").eq(request.scan.value()))
+            .and_where(Expr::col("state").is_in(["QUEUED", "DISPATCHED", "RUNNING"]))
+            .to_owned();
+        let pending: std::collections::HashSet<i64> = fetch(conn, &q)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
+        new_jobs.extend(chunk.iter().copied().filter(|id| !pending.contains(id)));
+    }
+    let at = request.at.as_second();
+    for chunk in new_jobs.chunks(CHUNK / 2) {
         let mut ins = Query::insert();
         ins.into_table("scan_job").columns([
             "subscription_id",
@@ -276,6 +294,8 @@ pub(crate) async fn launch_scans<F: SqlTarget>(
             "requested_by",
             "requested_at",
             "state",
+            "state_changed_at",
+            "expires_at",
         ]);
         for id in chunk {
             ins.values_panic([
@@ -284,8 +304,10 @@ pub(crate) async fn launch_scans<F: SqlTarget>(
                 request.scan.value().into(),
                 (request.override_config_cpu as i64).into(),
                 request.requested_by.0.into(),
-                request.at.as_second().into(),
+                at.into(),
                 "QUEUED".into(),
+                at.into(),
+                at.saturating_add(request.expires_after_secs).into(),
             ]);
         }
         execute(conn, &ins).await?;
@@ -336,5 +358,212 @@ pub(crate) async fn delete_assets(
             .to_owned();
         execute(conn, &del).await?;
     }
+    Ok(())
+}
+
+/// Activates or deactivates modules on the agents among `ids`; returns the ids changed. With
+/// `single`, an asset that cannot take the change is an error instead of being left out.
+pub(crate) async fn change_modules(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+    single: bool,
+    action: crate::ModuleAction,
+    modules: &[openqps_model::Module],
+    at: Timestamp,
+) -> Result<Vec<i64>, StoreError> {
+    use openqps_model::agent::ModuleRefusal;
+    let mut changed = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        for (id, agent) in load_agents(conn, chunk).await? {
+            let outcome = match &agent {
+                None => Err(ModuleRefusal::NoAgent),
+                Some(a) => match action {
+                    crate::ModuleAction::Activate => a.activated_with(modules),
+                    crate::ModuleAction::Deactivate => a.deactivated_with(modules),
+                },
+            };
+            let after = match outcome {
+                Ok(after) => after,
+                Err(why) if single => return Err(StoreError::Refused { id, why }),
+                Err(_) => continue,
+            };
+            sqlx::query("UPDATE agent SET activated_modules = $1 WHERE asset_id = $2")
+                .bind(openqps_model::Module::join(&after))
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("UPDATE asset SET modified = $1 WHERE id = $2")
+                .bind(at.as_second())
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            changed.push(id);
+        }
+    }
+    Ok(changed)
+}
+
+/// Uninstalls the agents among `ids`: their assets are deleted with everything they carry.
+/// Returns the ids removed; with `single`, an asset without an agent is an error.
+pub(crate) async fn uninstall(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+    single: bool,
+) -> Result<Vec<i64>, StoreError> {
+    let mut gone = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        for (id, agent) in load_agents(conn, chunk).await? {
+            match agent {
+                Some(_) => gone.push(id),
+                None if single => {
+                    return Err(StoreError::Refused {
+                        id,
+                        why: openqps_model::agent::ModuleRefusal::NoAgent,
+                    });
+                }
+                None => {}
+            }
+        }
+    }
+    delete_assets(conn, &gone).await?;
+    Ok(gone)
+}
+
+/// Marks QUEUED jobs past their expiry EXPIRED (of one subscription, or all); the state changed
+/// when the job expired, not when this ran.
+pub(crate) async fn expire_due(
+    conn: &mut SqliteConnection,
+    sub: Option<SubscriptionId>,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    let mut upd = Query::update();
+    upd.table("scan_job")
+        .value("state", "EXPIRED")
+        .value("state_changed_at", Expr::col("expires_at"))
+        .and_where(Expr::col("state").eq("QUEUED"))
+        .and_where(Expr::col("expires_at").lte(now.as_second()));
+    if let Some(sub) = sub {
+        upd.and_where(Expr::col("subscription_id").eq(sub.0));
+    }
+    execute(conn, &upd).await
+}
+
+pub(crate) const SCAN_JOB_COLUMNS: [&str; 10] = [
+    "id",
+    "asset_id",
+    "scan_type",
+    "override_config_cpu",
+    "requested_by",
+    "requested_at",
+    "state",
+    "state_changed_at",
+    "expires_at",
+    "subscription_id",
+];
+
+pub(crate) fn scan_job(r: &sqlx::sqlite::SqliteRow) -> Result<openqps_model::ScanJob, StoreError> {
+    let time = |i: usize| -> Result<Timestamp, StoreError> {
+        let s: i64 = r.try_get(i)?;
+        Timestamp::from_second(s).map_err(|e| StoreError::Corrupt(e.to_string()))
+    };
+    let scan: String = r.try_get(2)?;
+    let state: String = r.try_get(6)?;
+    Ok(openqps_model::ScanJob {
+        id: r.try_get(0)?,
+        asset_id: r.try_get(1)?,
+        scan_type: openqps_model::ScanType::parse(&scan)
+            .ok_or_else(|| StoreError::Corrupt(format!("scan type {scan}")))?,
+        override_config_cpu: r.try_get::<i64, _>(3)? != 0,
+        requested_by: openqps_model::UserId(r.try_get(4)?),
+        requested_at: time(5)?,
+        state: openqps_model::ScanState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("scan state {state}")))?,
+        state_changed_at: time(7)?,
+        expires_at: time(8)?,
+    })
+}
+
+pub(crate) fn scan_jobs_query(sub: SubscriptionId) -> SelectStatement {
+    Query::select()
+        .columns(SCAN_JOB_COLUMNS)
+        .from("scan_job")
+        .and_where(Expr::col("subscription_id").eq(sub.0))
+        .order_by("id", sea_query::Order::Asc)
+        .to_owned()
+}
+
+pub(crate) async fn claim_scan_job(
+    conn: &mut SqliteConnection,
+    sub: SubscriptionId,
+    asset_id: i64,
+    now: Timestamp,
+) -> Result<Option<openqps_model::ScanJob>, StoreError> {
+    expire_due(conn, Some(sub), now).await?;
+    let q = scan_jobs_query(sub)
+        .and_where(Expr::col("asset_id").eq(asset_id))
+        .and_where(Expr::col("state").eq("QUEUED"))
+        .limit(1)
+        .to_owned();
+    let Some(row) = fetch(conn, &q).await?.into_iter().next() else {
+        return Ok(None);
+    };
+    let job = scan_job(&row)?;
+    set_state(conn, job.id, openqps_model::ScanState::Dispatched, now).await?;
+    Ok(Some(openqps_model::ScanJob {
+        state: openqps_model::ScanState::Dispatched,
+        state_changed_at: now,
+        ..job
+    }))
+}
+
+pub(crate) async fn advance_scan_job(
+    conn: &mut SqliteConnection,
+    sub: SubscriptionId,
+    asset: Option<i64>,
+    job_id: i64,
+    to: openqps_model::ScanState,
+    now: Timestamp,
+) -> Result<openqps_model::ScanJob, StoreError> {
+    expire_due(conn, Some(sub), now).await?;
+    let mut q = scan_jobs_query(sub)
+        .and_where(Expr::col("id").eq(job_id))
+        .to_owned();
+    if let Some(asset) = asset {
+        q.and_where(Expr::col("asset_id").eq(asset));
+    }
+    let Some(row) = fetch(conn, &q).await?.into_iter().next() else {
+        return Err(StoreError::NotFound {
+            object: "ScanJob",
+            id: job_id,
+        });
+    };
+    let job = scan_job(&row)?;
+    if !job.state.can_move_to(to) {
+        return Err(StoreError::Conflict(format!(
+            "Scan job {job_id} is {}; it cannot become {}.",
+            job.state.name(),
+            to.name()
+        )));
+    }
+    set_state(conn, job_id, to, now).await?;
+    Ok(openqps_model::ScanJob {
+        state: to,
+        state_changed_at: now,
+        ..job
+    })
+}
+
+async fn set_state(
+    conn: &mut SqliteConnection,
+    job_id: i64,
+    to: openqps_model::ScanState,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE scan_job SET state = $1, state_changed_at = $2 WHERE id = $3")
+        .bind(to.name())
+        .bind(now.as_second())
+        .bind(job_id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }

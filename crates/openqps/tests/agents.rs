@@ -1,0 +1,249 @@
+//! Cloud Agent lifecycle end to end: module activation shows in `agentInfo.activatedModule`,
+//! uninstall removes the asset and everything it carries.
+
+mod support;
+
+use support::{Server, row_count};
+
+const EMPTY: &str = "<ServiceRequest></ServiceRequest>";
+
+fn modules_of(s: &Server, id: i64) -> String {
+    let r = s.call(
+        "GET",
+        &format!("/qps/rest/2.0/get/am/hostasset/{id}"),
+        &[],
+        "",
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    r.tag("activatedModule").unwrap_or_default()
+}
+
+#[test]
+fn activation_and_deactivation_change_the_agent_modules() {
+    let s = Server::start_demo();
+    // 19059465: Windows agent without any module.
+    assert_eq!(modules_of(&s, 19059465), "");
+    let r = s.post_xml(
+        "/qps/rest/2.0/activate/am/asset/19059465?module=AGENT_VM,%20agent_swca",
+        EMPTY,
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    assert_eq!(modules_of(&s, 19059465), "AGENT_VM,AGENT_SwCA");
+    // Refused: VM stays while SwCA does; nothing written.
+    let before = s.fingerprint();
+    let r = s.post_xml(
+        "/qps/rest/2.0/deactivate/am/asset/19059465?module=AGENT_VM",
+        EMPTY,
+    );
+    assert_eq!(r.code(), "INVALID_REQUEST", "{}", r.body);
+    assert_eq!(s.fingerprint(), before);
+    let r = s.post_xml(
+        "/qps/rest/2.0/deactivate/am/asset/19059465?module=AGENT_SwCA,AGENT_VM",
+        EMPTY,
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    assert_eq!(modules_of(&s, 19059465), "");
+}
+
+#[test]
+fn uninstall_removes_the_asset_its_data_and_its_scan_jobs() {
+    let s = Server::start_demo();
+    let db = s.data_dir.join("openqps.db");
+    // 19059333 has AGENT_SwCA: give it a scan job first.
+    let r = s.post_xml(
+        "/qps/rest/1.0/ods/ca/agentasset/19059333?scan=SWCA_SCAN",
+        EMPTY,
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    assert_eq!(row_count(&db, "scan_job"), 1);
+    let agents = row_count(&db, "agent");
+    let r = s.post_xml("/qps/rest/2.0/uninstall/am/asset/19059333", EMPTY);
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    assert_eq!(r.ids("Asset"), vec![19059333]);
+    assert_eq!(row_count(&db, "scan_job"), 0);
+    assert_eq!(row_count(&db, "agent"), agents - 1);
+    let r = s.call("GET", "/qps/rest/2.0/get/am/hostasset/19059333", &[], "");
+    assert_eq!(r.code(), "NOT_FOUND", "{}", r.body);
+    // A second uninstall of the same id: it is gone.
+    let r = s.post_xml("/qps/rest/2.0/uninstall/am/asset/19059333", EMPTY);
+    assert_eq!(r.code(), "NOT_FOUND", "{}", r.body);
+}
+
+#[test]
+fn a_second_scan_request_joins_the_pending_job_until_it_expires() {
+    let s = Server::start(&["--demo", "--scan-expiry", "1"]);
+    let db = s.data_dir.join("openqps.db");
+    let launch = || {
+        let r = s.post_xml(
+            "/qps/rest/1.0/ods/ca/agentasset/19059333?scan=Inventory_Scan",
+            EMPTY,
+        );
+        assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+        assert_eq!(r.tag("assetIds").as_deref(), Some("[19059333]"));
+    };
+    launch();
+    launch();
+    assert_eq!(
+        row_count(&db, "scan_job"),
+        1,
+        "the pending job is not doubled"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    launch();
+    assert_eq!(
+        row_count(&db, "scan_job"),
+        2,
+        "the expired job does not block a new one"
+    );
+    let states = support::fingerprint(&db);
+    let line = states.lines().find(|l| l.starts_with("scan_job:")).unwrap();
+    assert_eq!(line.matches("\"EXPIRED\"").count(), 1, "{line}");
+    assert_eq!(line.matches("\"QUEUED\"").count(), 1, "{line}");
+}
+
+#[test]
+fn created_activation_keys_get_distinct_v4_uuids_and_a_new_default_profile_takes_over() {
+    let s = Server::start_demo();
+    let create = || {
+        let r = s.post_xml(
+            "/qps/rest/1.0/create/ca/agentactkey",
+            "<ServiceRequest><data><AgentActKey><title>k</title><type>UNLIMITED</type></AgentActKey></data></ServiceRequest>",
+        );
+        assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+        r.assert_valid_xml();
+        r.tag("activationKey").unwrap()
+    };
+    let (a, b) = (create(), create());
+    assert_ne!(a, b);
+    for k in [&a, &b] {
+        assert_eq!(k.len(), 36, "{k}");
+        assert_eq!(&k[14..15], "4", "version 4: {k}");
+        assert!("89ab".contains(&k[19..20]), "variant: {k}");
+    }
+    let r = s.post_xml(
+        "/qps/rest/1.0/search/ca/agentactkey",
+        &format!("<ServiceRequest><filters><Criteria field=\"activationKey\" operator=\"EQUALS\">{a}</Criteria></filters></ServiceRequest>"),
+    );
+    assert_eq!(r.tag("count").as_deref(), Some("1"), "{}", r.body);
+
+    let r = s.post_xml(
+        "/qps/rest/1.0/create/ca/agentconfig",
+        "<ServiceRequest><data><AgentConfig><name>New default</name><isDefault>true</isDefault></AgentConfig></data></ServiceRequest>",
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    let id: i64 = r.tag("id").unwrap().parse().unwrap();
+    let r = s.post_xml(
+        "/qps/rest/1.0/search/ca/agentconfig",
+        "<ServiceRequest><filters><Criteria field=\"isDefault\" operator=\"EQUALS\">true</Criteria></filters></ServiceRequest>",
+    );
+    assert_eq!(r.ids("AgentConfig"), vec![id], "{}", r.body);
+}
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+#[test]
+fn an_agent_registers_checks_in_claims_a_job_and_reports_its_result() {
+    let s = Server::start_demo();
+    let post = |path: &str, auth: Option<(&str, &str)>, body: &str| {
+        s.call_as(
+            auth,
+            "POST",
+            path,
+            &[("Content-Type", "application/json")],
+            body,
+        )
+    };
+    // A key for one agent only.
+    let r = s.post_xml(
+        "/qps/rest/1.0/create/ca/agentactkey",
+        "<ServiceRequest><data><AgentActKey><title>one</title><type>COUNT_LIMITED</type><countPurchased>1</countPurchased><modules><list><ActivationKeyModule><license>VM_LICENSE</license></ActivationKeyModule></list></modules></AgentActKey></data></ServiceRequest>",
+    );
+    let key = r.tag("activationKey").unwrap();
+    let reg = format!(
+        r#"{{"activationKey":"{key}","hostname":"build-01","platform":"linux","os":"Ubuntu 24.04","address":"10.9.8.7"}}"#
+    );
+    let r = post("/agent/v1/register", None, &reg);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v = json(&r.body);
+    let agent_id = v["agentId"].as_str().unwrap().to_string();
+    let secret = v["secret"].as_str().unwrap().to_string();
+    let asset = v["assetId"].as_i64().unwrap();
+    // The key is used up.
+    let r = post("/agent/v1/register", None, &reg);
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = post(
+        "/agent/v1/register",
+        None,
+        r#"{"activationKey":"nope","hostname":"x","platform":"Linux"}"#,
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = post("/agent/v1/register", None, r#"{"hostname":"x"}"#);
+    assert_eq!(r.status, 400, "{}", r.body);
+
+    // The new agent is a host asset on the QPS side, with the key's module.
+    let r = s.call(
+        "GET",
+        &format!("/qps/rest/2.0/get/am/hostasset/{asset}"),
+        &[],
+        "",
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    assert_eq!(r.tag("activatedModule").as_deref(), Some("AGENT_VM"));
+    assert_eq!(r.tag("trackingMethod").as_deref(), Some("QAGENT"));
+    assert!(r.body.contains("<name>Cloud Agent</name>"), "{}", r.body);
+    let r = s.post_xml("/qps/rest/1.0/search/ca/agentactkey", &format!("<ServiceRequest><filters><Criteria field=\"activationKey\" operator=\"EQUALS\">{key}</Criteria></filters></ServiceRequest>"));
+    assert_eq!(r.tag("countUsed").as_deref(), Some("1"));
+
+    let me = Some((agent_id.as_str(), secret.as_str()));
+    let r = post("/agent/v1/checkin", Some((agent_id.as_str(), "wrong")), "");
+    assert_eq!(r.status, 401, "{}", r.body);
+    let r = post("/agent/v1/checkin", me, r#"{"agentVersion":"6.2.0.1"}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json(&r.body)["queuedJobs"], 0);
+    let r = post("/agent/v1/jobs/claim", me, "");
+    assert_eq!(json(&r.body)["job"], serde_json::Value::Null);
+
+    let r = s.post_xml(
+        &format!(
+            "/qps/rest/1.0/ods/ca/agentasset/{asset}?scan=Vulnerability_Scan&overrideConfigCpu=true"
+        ),
+        EMPTY,
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    let r = post("/agent/v1/checkin", me, "");
+    assert_eq!(json(&r.body)["queuedJobs"], 1);
+    let r = post("/agent/v1/jobs/claim", me, "");
+    let job = json(&r.body)["job"].clone();
+    assert_eq!(job["state"], "DISPATCHED", "{}", r.body);
+    assert_eq!(job["overrideConfigCpu"], true);
+    let id = job["id"].as_i64().unwrap();
+    let path = format!("/agent/v1/jobs/{id}/state");
+    let r = post(&path, me, r#"{"state":"COMPLETED"}"#);
+    assert_eq!(r.status, 409, "{}", r.body);
+    let r = post(&path, me, r#"{"state":"RUNNING"}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = post(&path, me, r#"{"state":"COMPLETED"}"#);
+    assert_eq!(json(&r.body)["job"]["state"], "COMPLETED");
+    let r = s.call(
+        "GET",
+        &format!("/qps/rest/2.0/get/am/hostasset/{asset}"),
+        &[],
+        "",
+    );
+    assert!(r.tag("lastVulnScan").is_some(), "{}", r.body);
+    // A job that is not this agent's is not found.
+    let r = s.post_xml(
+        "/qps/rest/1.0/ods/ca/agentasset/19059333?scan=Inventory_Scan",
+        EMPTY,
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    let other = format!("/agent/v1/jobs/{}/state", id + 1);
+    let r = post(&other, me, r#"{"state":"RUNNING"}"#);
+    assert_eq!(r.status, 404, "{}", r.body);
+    // Uninstalling the agent removes its credential with it.
+    s.post_xml(&format!("/qps/rest/2.0/uninstall/am/asset/{asset}"), EMPTY);
+    let r = post("/agent/v1/checkin", me, "");
+    assert_eq!(r.status, 401, "{}", r.body);
+}
