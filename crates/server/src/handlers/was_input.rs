@@ -142,6 +142,16 @@ fn url_entry(el: &Element) -> Result<UrlEntry, ApiError> {
         return Err(invalid("UrlEntry", "cannot be empty.")
             .resolution("Give each UrlEntry a URL or a regular expression."));
     }
+    if regex && let Err(e) = regex::RegexBuilder::new(&value).size_limit(1 << 20).build() {
+        return Err(invalid(
+            "UrlEntry",
+            format!(
+                "is not a valid regular expression: {}",
+                e.to_string().replace('\n', " ")
+            ),
+        )
+        .resolution("Fix the expression, or set regex=\"false\" for a plain URL."));
+    }
     Ok(UrlEntry { value, regex })
 }
 

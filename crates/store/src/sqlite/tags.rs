@@ -225,6 +225,18 @@ pub(crate) async fn update<F: SqlTarget>(
     at: Timestamp,
 ) -> Result<Vec<i64>, StoreError> {
     let ids = super::write::select(conn, tags_query(sub), target, sub, "Tag").await?;
+    let adopts = children
+        .set
+        .iter()
+        .flatten()
+        .chain(&children.add)
+        .any(|c| matches!(c, ChildRef::Id(_)));
+    if adopts && ids.len() > 1 {
+        return Err(StoreError::Conflict(format!(
+            "children: an existing tag can have one parent, but this update selects {} tags.",
+            ids.len()
+        )));
+    }
     for id in &ids {
         if let Some(parent) = fields.parent_id {
             must_exist(conn, sub, parent).await?;
