@@ -149,6 +149,47 @@ pub struct HostAsset {
     pub details: HostDetails,
 }
 
+impl HostAsset {
+    /// A host that has only a name, a tracking method and its dates; everything else unknown.
+    pub fn new(
+        name: impl Into<String>,
+        tracking_method: TrackingMethod,
+        at: Timestamp,
+    ) -> HostAsset {
+        HostAsset {
+            id: 0,
+            name: name.into(),
+            created: at,
+            modified: at,
+            tags: Vec::new(),
+            criticality_score: None,
+            qweb_host_id: None,
+            last_vuln_scan: None,
+            last_compliance_scan: None,
+            last_system_boot: None,
+            last_logged_on_user: None,
+            fqdn: None,
+            os: None,
+            dns_host_name: None,
+            netbios_name: None,
+            address: None,
+            tracking_method,
+            manufacturer: None,
+            model: None,
+            total_memory: None,
+            bios_description: None,
+            agent: None,
+            open_ports: Vec::new(),
+            software: Vec::new(),
+            vulns: Vec::new(),
+            processors: Vec::new(),
+            network_interfaces: Vec::new(),
+            is_docker_host: false,
+            details: HostDetails::default(),
+        }
+    }
+}
+
 /// The generic asset view (`/am/asset`) that host assets and web applications share.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Asset {

@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod asset;
+pub mod list_ops;
 pub mod rules;
 pub mod scan;
 pub mod tag;
@@ -16,12 +17,13 @@ pub use asset::{
     Asset, AssetType, CloudKind, CloudSource, DockerInfo, HostAsset, HostDetails, NetworkInterface,
     OpenPort, Processor, Software, TagRef, TrackingMethod, Volume, Vuln,
 };
+pub use list_ops::ListOps;
 pub use scan::{Ineligible, ScanJob, ScanState, ScanType};
 pub use tag::{PROVIDERS, RULE_TYPES, Tag};
 pub use tenancy::{SubscriptionId, User, UserId};
 pub use webapp::{
-    Attribute, Comment, IdName, LastScan, ListOps, Scanner, UrlEntry, WebApp, WebAppChange,
-    WebAppConfig, WebAppDetails, WebAppOwner,
+    Attribute, Comment, IdName, LastScan, Scanner, UrlEntry, WebApp, WebAppChange, WebAppConfig,
+    WebAppDetails, WebAppOwner,
 };
 
 /// Every time openqps stores or shows has whole-second precision, as the Qualys wire format does.

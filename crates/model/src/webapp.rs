@@ -1,6 +1,6 @@
 //! WAS web applications. Each one is also an asset of the subscription (type `WEBAPP`, same id).
 
-use crate::{TagRef, Timestamp};
+use crate::{ListOps, TagRef, Timestamp};
 
 /// A user as WAS shows it: owner, `createdBy`, `updatedBy`, comment authors.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,44 +150,6 @@ pub struct WebApp {
     pub updated: Timestamp,
     pub is_scheduled: bool,
     pub details: WebAppDetails,
-}
-
-/// `set` / `add` / `remove` on a list whose items are compared whole (`remove` drops equal
-/// items; for id lists, equal ids).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListOps<T> {
-    pub set: Option<Vec<T>>,
-    pub add: Vec<T>,
-    pub remove: Vec<T>,
-}
-
-impl<T> Default for ListOps<T> {
-    fn default() -> Self {
-        ListOps {
-            set: None,
-            add: Vec::new(),
-            remove: Vec::new(),
-        }
-    }
-}
-
-impl<T: Clone> ListOps<T> {
-    pub fn is_empty(&self) -> bool {
-        self.set.is_none() && self.add.is_empty() && self.remove.is_empty()
-    }
-
-    /// `set` first, then `add`, then `remove`; `same` says whether two items are one.
-    pub fn apply(&self, list: &mut Vec<T>, same: impl Fn(&T, &T) -> bool) {
-        if let Some(set) = &self.set {
-            *list = set.clone();
-        }
-        for a in &self.add {
-            if !list.iter().any(|x| same(x, a)) {
-                list.push(a.clone());
-            }
-        }
-        list.retain(|x| !self.remove.iter().any(|r| same(x, r)));
-    }
 }
 
 /// What an update of web applications changes (tags are changed separately, by tag id).

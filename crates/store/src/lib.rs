@@ -13,7 +13,8 @@ mod sqlite;
 
 pub use dataset::Dataset;
 pub use error::StoreError;
-pub use host_change::{AssetChange, HostAssetChange, HostFields, ListOps, TagChanges};
+pub use host_change::{AssetChange, HostAssetChange, HostFields, TagChanges};
+pub use openqps_model::ListOps;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;

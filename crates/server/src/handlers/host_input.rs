@@ -320,38 +320,11 @@ pub fn new_host(change: &HostAssetChange) -> Result<HostAsset, ApiError> {
             "A new HostAsset has no tags to remove; give its tags as tags/set or tags/add.",
         ));
     }
-    let epoch = jiff::Timestamp::UNIX_EPOCH;
-    let mut h = HostAsset {
-        id: 0,
-        name: String::new(),
-        created: epoch,
-        modified: epoch,
-        tags: Vec::new(),
-        criticality_score: None,
-        qweb_host_id: None,
-        last_vuln_scan: None,
-        last_compliance_scan: None,
-        last_system_boot: None,
-        last_logged_on_user: None,
-        fqdn: None,
-        os: None,
-        dns_host_name: None,
-        netbios_name: None,
-        address: None,
-        tracking_method: TrackingMethod::parse("NONE").expect("NONE is a tracking method"),
-        manufacturer: None,
-        model: None,
-        total_memory: None,
-        bios_description: None,
-        agent: None,
-        open_ports: Vec::new(),
-        software: Vec::new(),
-        vulns: Vec::new(),
-        processors: Vec::new(),
-        network_interfaces: Vec::new(),
-        is_docker_host: false,
-        details: Default::default(),
-    };
+    let mut h = HostAsset::new(
+        "",
+        TrackingMethod::parse("NONE").expect("NONE is a tracking method"),
+        jiff::Timestamp::UNIX_EPOCH,
+    );
     change.apply_to(&mut h);
     h.tags = change
         .tags
