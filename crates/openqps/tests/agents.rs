@@ -344,4 +344,38 @@ fn an_agent_uploads_inventory_and_swca_results_once() {
         row_count(&s.data_dir.join("openqps.db"), "swca_component"),
         1
     );
+
+    // The SBOM of those components, in both spec versions, XML and JSON requests.
+    let sbom = "/qps/rest/1.0/download/ca/downloadcdxsbom/";
+    let r = s.post_xml(
+        sbom,
+        &format!("<ServiceRequest><data><DownloadCDXSbom><assetId>{asset}</assetId><cdxschemaversion>CYCLONE_DX_1_4</cdxschemaversion></DownloadCDXSbom></data></ServiceRequest>"),
+    );
+    let doc = json(&r.body);
+    assert_eq!(doc["bomFormat"], "CycloneDX", "{}", r.body);
+    assert_eq!(doc["specVersion"], "1.4");
+    assert_eq!(doc["components"][0]["purl"], "pkg:cargo/serde@1.0.200");
+    let r = s.call(
+        "POST",
+        sbom,
+        &[("Content-Type", "application/json")],
+        &format!(r#"{{"ServiceRequest":{{"data":{{"DownloadCDXSbom":{{"assetId":"{asset}","cdxschemaversion":"CYCLONE_DX_1_6"}}}}}}}}"#),
+    );
+    let doc = json(&r.body);
+    assert_eq!(doc["specVersion"], "1.6", "{}", r.body);
+    assert_eq!(doc["components"][0]["name"], "serde");
+    // Unknown asset, an asset without SwCA results, a bad version: envelopes.
+    let ask = |id: i64, v: &str| {
+        s.post_xml(
+            sbom,
+            &format!("<ServiceRequest><data><DownloadCDXSbom><assetId>{id}</assetId><cdxschemaversion>{v}</cdxschemaversion></DownloadCDXSbom></data></ServiceRequest>"),
+        )
+    };
+    assert_eq!(ask(999_999_999, "CYCLONE_DX_1_4").code(), "NOT_FOUND");
+    let r = ask(19059333, "CYCLONE_DX_1_4");
+    assert_eq!(r.code(), "NOT_FOUND", "{}", r.body);
+    assert!(r.body.contains("no software composition"), "{}", r.body);
+    assert_eq!(ask(asset, "SPDX_2_3").code(), "INVALID_REQUEST");
+    let r = s.post_xml(sbom, EMPTY);
+    assert_eq!(r.code(), "INVALID_REQUEST", "{}", r.body);
 }
