@@ -180,7 +180,8 @@ fn local_ipv4() -> Vec<u32> {
     out.into_iter().collect()
 }
 
-/// Interfaces with their MAC, IPv4 addresses (matched to routes) and IPv6 addresses.
+/// Interfaces with their MAC and an address: IPv4 (matched to routes), else IPv6. The server
+/// keeps one entry per interface name.
 fn network_interfaces() -> (Vec<Value>, Option<String>) {
     let mut routes = Vec::new(); // (iface, dest, mask, gateway)
     if let Some(text) = read("/proc/net/route") {
@@ -228,7 +229,11 @@ fn network_interfaces() -> (Vec<Value>, Option<String>) {
     if let Some(text) = read("/proc/net/if_inet6") {
         for line in text.lines() {
             let c: Vec<&str> = line.split_whitespace().collect();
-            if c.len() < 6 || c[5] == "lo" || c[0].len() != 32 {
+            // The server keys interfaces by name: one entry each, IPv4 first.
+            let taken = out
+                .iter()
+                .any(|o| o["interfaceName"] == c.get(5).copied().unwrap_or(""));
+            if c.len() < 6 || c[5] == "lo" || c[0].len() != 32 || taken {
                 continue;
             }
             let groups: Vec<&str> = (0..8).map(|i| &c[0][i * 4..i * 4 + 4]).collect();
