@@ -1,5 +1,6 @@
 //! `openqps`: a self-hostable server that speaks the Qualys QPS REST API.
 
+mod agent;
 mod demo;
 mod serve;
 mod tls;
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// Serve the QPS API on an embedded SQLite database.
     Serve(serve::ServeArgs),
+    /// Run a Linux agent against an openqps server (/agent/v1): inventory and SwCA scans.
+    Agent(agent::AgentArgs),
     /// Make a local certificate authority and a server certificate for 127.0.0.1 and localhost.
     Cert(tls::CertArgs),
 }
@@ -43,6 +46,15 @@ fn main() -> std::process::ExitCode {
             }
         };
     }
+    if let Command::Agent(args) = cli.command {
+        return match agent::run(args) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("openqps agent: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -53,7 +65,9 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
-            Command::Cert(_) => unreachable!("handled before the runtime starts"),
+            Command::Cert(_) | Command::Agent(_) => {
+                unreachable!("handled before the runtime starts")
+            }
         }
     });
     match result {

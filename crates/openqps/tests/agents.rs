@@ -247,3 +247,135 @@ fn an_agent_registers_checks_in_claims_a_job_and_reports_its_result() {
     let r = post("/agent/v1/checkin", me, "");
     assert_eq!(r.status, 401, "{}", r.body);
 }
+
+#[test]
+fn an_agent_uploads_inventory_and_swca_results_once() {
+    let s = Server::start_demo();
+    let post = |path: &str, auth: Option<(&str, &str)>, body: &str| {
+        s.call_as(
+            auth,
+            "POST",
+            path,
+            &[("Content-Type", "application/json")],
+            body,
+        )
+    };
+    let r = s.post_xml(
+        "/qps/rest/1.0/create/ca/agentactkey",
+        "<ServiceRequest><data><AgentActKey><title>inv</title><type>UNLIMITED</type><modules><list><ActivationKeyModule><license>VM_LICENSE</license></ActivationKeyModule><ActivationKeyModule><license>SWCA</license></ActivationKeyModule></list></modules></AgentActKey></data></ServiceRequest>",
+    );
+    let key = r
+        .tag("activationKey")
+        .unwrap_or_else(|| panic!("{}", r.body));
+    let r = post(
+        "/agent/v1/register",
+        None,
+        &format!(r#"{{"activationKey":"{key}","hostname":"inv-01","platform":"Linux"}}"#),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v = json(&r.body);
+    let agent_id = v["agentId"].as_str().unwrap().to_string();
+    let secret = v["secret"].as_str().unwrap().to_string();
+    let asset = v["assetId"].as_i64().unwrap();
+    let me = Some((agent_id.as_str(), secret.as_str()));
+
+    for scan in ["Inventory_Scan", "SWCA_SCAN"] {
+        let r = s.post_xml(
+            &format!("/qps/rest/1.0/ods/ca/agentasset/{asset}?scan={scan}"),
+            EMPTY,
+        );
+        assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    }
+    let claim = || {
+        let r = post("/agent/v1/jobs/claim", me, "");
+        json(&r.body)["job"].clone()
+    };
+    let inv = claim();
+    assert_eq!(inv["scanType"], "Inventory_Scan", "{inv}");
+    let inv_path = format!("/agent/v1/jobs/{}/result", inv["id"]);
+    // The wrong kind of result, and a malformed one, are refused; nothing changes.
+    let r = post(&inv_path, me, r#"{"components":[]}"#);
+    assert_eq!(r.status, 409, "{}", r.body);
+    let r = post(
+        &inv_path,
+        me,
+        r#"{"inventory":{"openPorts":[{"port":99999,"protocol":"TCP"}]}}"#,
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    let body = r#"{"inventory":{"os":"Debian GNU/Linux 12 (bookworm)","manufacturer":"QEMU","model":"Standard PC","totalMemory":2048,
+        "lastSystemBoot":"2026-01-02T03:04:05Z","software":[{"name":"bash","version":"5.2.15-2"}],
+        "openPorts":[{"port":22,"protocol":"TCP"}],"processors":[{"name":"Virtual CPU","speed":2400}],
+        "networkInterfaces":[{"interfaceName":"eth0","macAddress":"52:54:00:12:34:56","address":"10.0.2.15"}]}}"#;
+    let r = post(&inv_path, me, body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json(&r.body)["job"]["state"], "COMPLETED");
+    // Never twice: a second upload of the same job is refused, and changes nothing.
+    let r = post(&inv_path, me, body);
+    assert_eq!(r.status, 409, "{}", r.body);
+    let r = s.call(
+        "GET",
+        &format!("/qps/rest/2.0/get/am/hostasset/{asset}"),
+        &[],
+        "",
+    );
+    assert_eq!(
+        r.tag("os").as_deref(),
+        Some("Debian GNU/Linux 12 (bookworm)"),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.tag("totalMemory").as_deref(), Some("2048"));
+    assert!(r.body.contains("<name>bash</name>"), "{}", r.body);
+    assert!(r.body.contains("<port>22</port>"), "{}", r.body);
+    assert!(r.body.contains("10.0.2.15"), "{}", r.body);
+
+    let sw = claim();
+    assert_eq!(sw["scanType"], "SWCA_Scan", "{sw}");
+    let sw_path = format!("/agent/v1/jobs/{}/result", sw["id"]);
+    let r = post(
+        &sw_path,
+        me,
+        r#"{"components":[{"name":"serde","version":"1.0.200","purl":"pkg:cargo/serde@1.0.200","ecosystem":"cargo","path":"/srv/app/Cargo.lock"}]}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = post(&sw_path, me, r#"{"components":[]}"#);
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(
+        row_count(&s.data_dir.join("openqps.db"), "swca_component"),
+        1
+    );
+
+    // The SBOM of those components, in both spec versions, XML and JSON requests.
+    let sbom = "/qps/rest/1.0/download/ca/downloadcdxsbom/";
+    let r = s.post_xml(
+        sbom,
+        &format!("<ServiceRequest><data><DownloadCDXSbom><assetId>{asset}</assetId><cdxschemaversion>CYCLONE_DX_1_4</cdxschemaversion></DownloadCDXSbom></data></ServiceRequest>"),
+    );
+    let doc = json(&r.body);
+    assert_eq!(doc["bomFormat"], "CycloneDX", "{}", r.body);
+    assert_eq!(doc["specVersion"], "1.4");
+    assert_eq!(doc["components"][0]["purl"], "pkg:cargo/serde@1.0.200");
+    let r = s.call(
+        "POST",
+        sbom,
+        &[("Content-Type", "application/json")],
+        &format!(r#"{{"ServiceRequest":{{"data":{{"DownloadCDXSbom":{{"assetId":"{asset}","cdxschemaversion":"CYCLONE_DX_1_6"}}}}}}}}"#),
+    );
+    let doc = json(&r.body);
+    assert_eq!(doc["specVersion"], "1.6", "{}", r.body);
+    assert_eq!(doc["components"][0]["name"], "serde");
+    // Unknown asset, an asset without SwCA results, a bad version: envelopes.
+    let ask = |id: i64, v: &str| {
+        s.post_xml(
+            sbom,
+            &format!("<ServiceRequest><data><DownloadCDXSbom><assetId>{id}</assetId><cdxschemaversion>{v}</cdxschemaversion></DownloadCDXSbom></data></ServiceRequest>"),
+        )
+    };
+    assert_eq!(ask(999_999_999, "CYCLONE_DX_1_4").code(), "NOT_FOUND");
+    let r = ask(19059333, "CYCLONE_DX_1_4");
+    assert_eq!(r.code(), "NOT_FOUND", "{}", r.body);
+    assert!(r.body.contains("no software composition"), "{}", r.body);
+    assert_eq!(ask(asset, "SPDX_2_3").code(), "INVALID_REQUEST");
+    let r = s.post_xml(sbom, EMPTY);
+    assert_eq!(r.code(), "INVALID_REQUEST", "{}", r.body);
+}

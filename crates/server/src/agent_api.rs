@@ -1,5 +1,5 @@
 //! The agent control protocol, outside `/qps`: `/agent/v1/{register,checkin,jobs/claim,
-//! jobs/{id}/state}` (docs/agent-protocol.md). Plain JSON and HTTP status codes; an agent
+//! jobs/{id}/state, jobs/{id}/result}` (docs/agent-protocol.md). Plain JSON and HTTP status codes; an agent
 //! authenticates with HTTP Basic `agentId:secret` after registering with an activation key.
 
 use crate::app::AppState;
@@ -18,6 +18,10 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/agent/v1/checkin", axum::routing::post(check_in))
         .route("/agent/v1/jobs/claim", axum::routing::post(claim))
         .route("/agent/v1/jobs/{id}/state", axum::routing::post(job_state))
+        .route(
+            "/agent/v1/jobs/{id}/result",
+            axum::routing::post(job_result),
+        )
 }
 
 struct Failure(StatusCode, String);
@@ -272,6 +276,35 @@ async fn job_state(
     let job = state
         .store
         .record_scan_result(sub, asset_id, id, to, jiff::Timestamp::now())
+        .await?;
+    Ok(answer(StatusCode::OK, &[("job", job_field(&job))]))
+}
+
+/// `POST /agent/v1/jobs/{id}/result`: completes a claimed job with its result, once.
+async fn job_result(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, Failure> {
+    let (sub, asset_id) = agent(&state, &headers).await?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| bad(format!("'{id}' is not a job id.")))?;
+    let bytes = axum::body::to_bytes(body, state.config.body_limit)
+        .await
+        .map_err(|_| {
+            Failure(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is too large.".into(),
+            )
+        })?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| bad(format!("The body is not JSON: {e}")))?;
+    let result = crate::agent_result::parse(&value).map_err(bad)?;
+    let job = state
+        .store
+        .upload_scan_result(sub, asset_id, id, &result, jiff::Timestamp::now())
         .await?;
     Ok(answer(StatusCode::OK, &[("job", job_field(&job))]))
 }

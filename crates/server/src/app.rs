@@ -195,6 +195,20 @@ async fn qps_call(
         request,
         params: &params,
     };
+    if endpoint.object == endpoint::Object::CdxSbom {
+        return match handlers::sbom::download(state, call).await {
+            Ok(doc) => (
+                StatusCode::OK,
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/vnd.cyclonedx+json"),
+                )],
+                doc,
+            )
+                .into_response(),
+            Err(e) => reply.fail(e),
+        };
+    }
     match handlers::dispatch(state, call).await {
         Ok(response) => reply.send(StatusCode::OK, &response),
         Err(e) => reply.fail(e),

@@ -12,6 +12,7 @@ pub enum Object {
     AgentAsset,
     AgentActKey,
     AgentConfig,
+    CdxSbom,
     WebApp,
 }
 
@@ -24,6 +25,7 @@ impl Object {
             ("ca", "agentasset") => Some(Object::AgentAsset),
             ("ca", "agentactkey") => Some(Object::AgentActKey),
             ("ca", "agentconfig") => Some(Object::AgentConfig),
+            ("ca", "downloadcdxsbom") => Some(Object::CdxSbom),
             ("was", "webapp") => Some(Object::WebApp),
             _ => None,
         }
@@ -32,7 +34,9 @@ impl Object {
     pub fn version(self) -> &'static str {
         match self {
             Object::HostAsset | Object::Asset | Object::Tag => "2.0",
-            Object::AgentAsset | Object::AgentActKey | Object::AgentConfig => "1.0",
+            Object::AgentAsset | Object::AgentActKey | Object::AgentConfig | Object::CdxSbom => {
+                "1.0"
+            }
             Object::WebApp => "3.0",
         }
     }
@@ -46,6 +50,8 @@ impl Object {
             Object::AgentAsset => "1.0/ca/agentasset.xsd",
             Object::AgentActKey => "1.0/ca/agentactkey.xsd",
             Object::AgentConfig => "1.0/ca/agentconfig.xsd",
+            // No schema of its own: its answer is a CycloneDX document; errors name agentasset.
+            Object::CdxSbom => "1.0/ca/agentasset.xsd",
             Object::WebApp => "3.0/was/webapp.xsd",
         }
     }
@@ -58,6 +64,7 @@ impl Object {
             Object::AgentAsset => "AgentAsset",
             Object::AgentActKey => "AgentActKey",
             Object::AgentConfig => "AgentConfig",
+            Object::CdxSbom => "DownloadCDXSbom",
             Object::WebApp => "WebApp",
         }
     }

@@ -6,6 +6,7 @@
 //! failure on that path, a panic included, leaves as an envelope.
 
 pub mod agent_api;
+mod agent_result;
 pub mod app;
 pub mod auth;
 pub mod endpoint;

@@ -169,6 +169,36 @@ pub struct AgentCredential {
     pub secret_hash: String,
 }
 
+/// A software component a SwCA scan found (from a lock file or a package manifest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwComponent {
+    pub name: String,
+    pub version: Option<String>,
+    /// Package URL (`pkg:cargo/serde@1.0.0`).
+    pub purl: Option<String>,
+    /// `cargo`, `npm`, `pypi`, `golang`, …
+    pub ecosystem: Option<String>,
+    /// Where it was found on the host.
+    pub path: Option<String>,
+}
+
+/// The stored SwCA result of an asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwCaResult {
+    pub job_id: i64,
+    pub uploaded_at: Timestamp,
+    pub components: Vec<SwComponent>,
+}
+
+/// The result an agent uploads with a job it completes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanResult {
+    /// What an Inventory scan found, as a change of the host (lists replaced with `set`).
+    Inventory(Box<HostAssetChange>),
+    /// The components a SwCA scan found.
+    SwCa(Vec<SwComponent>),
+}
+
 /// Activate or deactivate Cloud Agent modules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModuleAction {
@@ -420,6 +450,26 @@ pub trait Store: Send + Sync {
         to: ScanState,
         at: Timestamp,
     ) -> Result<ScanJob, StoreError>;
+
+    /// Completes a claimed job (`DISPATCHED` or `RUNNING`) with its result, in one transaction:
+    /// an Inventory result updates the host (rule tags re-applied), a SwCA result replaces the
+    /// asset's components. A job already `COMPLETED` (or `FAILED`, `EXPIRED`) is a
+    /// [`StoreError::Conflict`]: a result is taken once.
+    async fn upload_scan_result(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+        job_id: i64,
+        result: &ScanResult,
+        at: Timestamp,
+    ) -> Result<ScanJob, StoreError>;
+    /// The asset's latest SwCA result: `Err(NotFound)` for an unknown asset, `Ok(None)` when no
+    /// SwCA result was uploaded.
+    async fn swca_result(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+    ) -> Result<Option<SwCaResult>, StoreError>;
 
     async fn search_tags(
         &self,

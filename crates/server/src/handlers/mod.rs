@@ -5,6 +5,7 @@ mod am;
 mod ca;
 mod ca_admin;
 mod host_input;
+pub mod sbom;
 mod tag;
 mod was;
 mod was_input;
@@ -147,6 +148,11 @@ pub async fn dispatch(state: &AppState, call: Call<'_>) -> Result<ServiceRespons
         Object::AgentAsset => ca::agent_asset(state, call).await,
         Object::AgentActKey => ca_admin::agent_act_key(state, call).await,
         Object::AgentConfig => ca_admin::agent_config(state, call).await,
+        // Answers a CycloneDX document, not an envelope: served by `sbom::download` in `app`.
+        Object::CdxSbom => Err(ApiError::not_supported(
+            &call.endpoint.operation,
+            "DownloadCDXSbom",
+        )),
         Object::WebApp => was::webapp(state, call).await,
         Object::Tag => tag::tag(state, call).await,
     }

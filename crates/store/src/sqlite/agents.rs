@@ -459,3 +459,92 @@ pub(crate) async fn check_in(
     .await?;
     Ok(())
 }
+
+/// Replaces the asset's SwCA result with `components` from `job_id`.
+pub(crate) async fn store_swca(
+    conn: &mut SqliteConnection,
+    asset_id: i64,
+    job_id: i64,
+    components: &[crate::SwComponent],
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    for table in ["swca_component", "swca_result"] {
+        let del = Query::delete()
+            .from_table(table)
+            .and_where(Expr::col("asset_id").eq(asset_id))
+            .to_owned();
+        execute(conn, &del).await?;
+    }
+    let ins = Query::insert()
+        .into_table("swca_result")
+        .columns(["asset_id", "job_id", "uploaded_at"])
+        .values_panic([asset_id.into(), job_id.into(), at.as_second().into()])
+        .to_owned();
+    execute(conn, &ins).await?;
+    for (seq, c) in components.iter().enumerate() {
+        let ins = Query::insert()
+            .into_table("swca_component")
+            .columns([
+                "asset_id",
+                "seq",
+                "name",
+                "version",
+                "purl",
+                "ecosystem",
+                "path",
+            ])
+            .values_panic([
+                asset_id.into(),
+                (seq as i64).into(),
+                c.name.clone().into(),
+                c.version.clone().into(),
+                c.purl.clone().into(),
+                c.ecosystem.clone().into(),
+                c.path.clone().into(),
+            ])
+            .to_owned();
+        execute(conn, &ins).await?;
+    }
+    Ok(())
+}
+
+/// The asset's SwCA result, if one was uploaded.
+pub(crate) async fn load_swca(
+    conn: &mut SqliteConnection,
+    asset_id: i64,
+) -> Result<Option<crate::SwCaResult>, StoreError> {
+    let q = Query::select()
+        .columns(["job_id", "uploaded_at"])
+        .from("swca_result")
+        .and_where(Expr::col("asset_id").eq(asset_id))
+        .to_owned();
+    let Some(head) = fetch(conn, &q).await?.into_iter().next() else {
+        return Ok(None);
+    };
+    let uploaded: i64 = head.try_get(1)?;
+    let q = Query::select()
+        .columns(["name", "version", "purl", "ecosystem", "path"])
+        .from("swca_component")
+        .and_where(Expr::col("asset_id").eq(asset_id))
+        .order_by("seq", Order::Asc)
+        .to_owned();
+    let components = fetch(conn, &q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(crate::SwComponent {
+                name: r.try_get(0)?,
+                version: r.try_get(1)?,
+                purl: r.try_get(2)?,
+                ecosystem: r.try_get(3)?,
+                path: r.try_get(4)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(Some(crate::SwCaResult {
+        job_id: head.try_get(0)?,
+        uploaded_at: Timestamp::from_second(uploaded)
+            .map_err(|e| StoreError::Corrupt(format!("swca upload time: {e}")))?,
+        components,
+    }))
+}

@@ -807,6 +807,93 @@ impl Store for SqliteStore {
         Ok(job)
     }
 
+    async fn upload_scan_result(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+        job_id: i64,
+        result: &crate::ScanResult,
+        at: Timestamp,
+    ) -> Result<openqps_model::ScanJob, StoreError> {
+        use openqps_model::{ScanState, ScanType};
+        let mut tx = self.writer.begin().await?;
+        let q = write::scan_jobs_query(sub)
+            .and_where(Expr::col("id").eq(job_id))
+            .and_where(Expr::col("asset_id").eq(asset_id))
+            .to_owned();
+        let Some(row) = fetch(&mut tx, &q).await?.into_iter().next() else {
+            return Err(StoreError::NotFound {
+                object: "ScanJob",
+                id: job_id,
+            });
+        };
+        let mut job = write::scan_job(&row)?;
+        if job.state == ScanState::Dispatched {
+            job = write::advance_scan_job(
+                &mut tx,
+                sub,
+                Some(asset_id),
+                job_id,
+                ScanState::Running,
+                at,
+            )
+            .await?;
+        }
+        if job.state != ScanState::Running {
+            return Err(StoreError::Conflict(format!(
+                "Scan job {job_id} is {}: it takes no result (a result is taken once).",
+                job.state.name()
+            )));
+        }
+        match (job.scan_type, result) {
+            (ScanType::Inventory, crate::ScanResult::Inventory(change)) => {
+                write::update_hosts(&mut tx, sub, &[asset_id], change, at).await?;
+                rules::reapply_to_hosts(&mut tx, sub, &[asset_id]).await?;
+            }
+            (ScanType::SwCa, crate::ScanResult::SwCa(components)) => {
+                agents::store_swca(&mut tx, asset_id, job_id, components, at).await?;
+            }
+            (other, _) => {
+                return Err(StoreError::Conflict(format!(
+                    "Scan job {job_id} is a {} scan; upload an {} result.",
+                    other.value(),
+                    match other {
+                        ScanType::Inventory => "inventory",
+                        ScanType::SwCa => "components (SwCA)",
+                        _ => "empty",
+                    }
+                )));
+            }
+        }
+        let job = write::advance_scan_job(
+            &mut tx,
+            sub,
+            Some(asset_id),
+            job_id,
+            ScanState::Completed,
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    async fn swca_result(
+        &self,
+        sub: SubscriptionId,
+        asset_id: i64,
+    ) -> Result<Option<crate::SwCaResult>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let ids = existing_id(&mut tx, hosts_query(sub), asset_id).await?;
+        if ids.is_empty() {
+            return Err(StoreError::NotFound {
+                object: "HostAsset",
+                id: asset_id,
+            });
+        }
+        agents::load_swca(&mut tx, asset_id).await
+    }
+
     async fn search_tags(
         &self,
         sub: SubscriptionId,
