@@ -83,10 +83,13 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs this once as a smoke test on
+    // a small data set.
+    let full = std::env::args().any(|a| a == "--bench");
     let count: i64 = std::env::var("OPENQPS_BENCH_HOSTS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+        .unwrap_or(if full { 100_000 } else { 1_000 });
     let dir = std::env::temp_dir().join(format!("openqps-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
