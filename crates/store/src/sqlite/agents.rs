@@ -342,49 +342,27 @@ pub(crate) async fn register(
         Some(r) => (Some(r.try_get(0)?), Some(r.try_get(1)?)),
         None => (None, None),
     };
-    let host = openqps_model::HostAsset {
-        id: 0,
-        name: reg.hostname.clone(),
-        created: at,
-        modified: at,
-        tags: Vec::new(),
-        criticality_score: None,
-        qweb_host_id: None,
-        last_vuln_scan: None,
-        last_compliance_scan: None,
-        last_system_boot: None,
-        last_logged_on_user: None,
-        fqdn: None,
-        os: reg.os.clone(),
-        dns_host_name: Some(reg.hostname.clone()),
-        netbios_name: None,
-        address: reg.address.clone(),
-        tracking_method: openqps_model::TrackingMethod::QAGENT,
-        manufacturer: None,
-        model: None,
-        total_memory: None,
-        bios_description: None,
-        agent: Some(openqps_model::AgentInfo {
-            agent_version: reg.agent_version.clone(),
-            agent_id: reg.agent_id.clone(),
-            status: "STATUS_ACTIVE".into(),
-            last_checked_in: Some(at),
-            connected_from: reg.address.clone(),
-            platform: reg.platform.clone(),
-            activated_modules: key.initial_modules(&reg.platform),
-            configuration_id,
-            configuration_name,
-            activation_key_id: Some(key.activation_key.clone()),
-            activation_key_title: Some(key.title.clone()),
-        }),
-        open_ports: Vec::new(),
-        software: Vec::new(),
-        vulns: Vec::new(),
-        processors: Vec::new(),
-        network_interfaces: Vec::new(),
-        is_docker_host: false,
-        details: Default::default(),
-    };
+    let mut host = openqps_model::HostAsset::new(
+        reg.hostname.clone(),
+        openqps_model::TrackingMethod::QAGENT,
+        at,
+    );
+    host.os = reg.os.clone();
+    host.dns_host_name = Some(reg.hostname.clone());
+    host.address = reg.address.clone();
+    host.agent = Some(openqps_model::AgentInfo {
+        agent_version: reg.agent_version.clone(),
+        agent_id: reg.agent_id.clone(),
+        status: "STATUS_ACTIVE".into(),
+        last_checked_in: Some(at),
+        connected_from: reg.address.clone(),
+        platform: reg.platform.clone(),
+        activated_modules: key.initial_modules(&reg.platform),
+        configuration_id,
+        configuration_name,
+        activation_key_id: Some(key.activation_key.clone()),
+        activation_key_title: Some(key.title.clone()),
+    });
     let asset_id = super::load::insert_host(conn, sub, &host, None).await?;
     // The key's tags, and the subscription's `Cloud Agent` tag when it has one.
     let mut tags = key.tag_ids.clone();
