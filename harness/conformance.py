@@ -282,6 +282,65 @@ def discovery_login_and_bearer_tokens_over_https(s):
     assert r.status_code == 401
 
 
+@scenario
+def cyclonedx_validates_the_sbom_of_a_real_agent_swca_scan(s):
+    """`openqps agent` scans lock files; the SBOM openqps then serves passes the strict
+    JSON-schema validator of cyclonedx-python-lib (the CycloneDX project's own library, with its
+    own copy of the official schemas) in both versions Qualys offers."""
+    import requests
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+    base = f"http://{s.http}"
+    auth = ("admin", PASSWORD)
+
+    def qps(path, body="<ServiceRequest></ServiceRequest>"):
+        r = requests.post(base + path, data=body, auth=auth,
+                          headers={"Content-Type": "text/xml"}, timeout=30)
+        root = parse(r.text)
+        assert code(root) == "SUCCESS", r.text
+        return root
+
+    key = qps("/qps/rest/1.0/create/ca/agentactkey",
+              "<ServiceRequest><data><AgentActKey><title>harness</title><type>UNLIMITED</type>"
+              "<modules><list><ActivationKeyModule><license>VM_LICENSE</license>"
+              "</ActivationKeyModule><ActivationKeyModule><license>SWCA</license>"
+              "</ActivationKeyModule></list></modules></AgentActKey></data></ServiceRequest>"
+              ).findtext(".//activationKey")
+    assert key, "no activation key"
+    work = tempfile.mkdtemp(prefix="agent-", dir=WORK)
+    roots = os.path.join(work, "src")
+    os.makedirs(os.path.join(roots, "api"))
+    with open(os.path.join(roots, "Cargo.lock"), "w") as f:
+        f.write('version = 3\n\n[[package]]\nname = "serde"\nversion = "1.0.200"\n')
+    with open(os.path.join(roots, "api", "requirements.txt"), "w") as f:
+        f.write("requests==2.32.3\nFlask_Login==0.6.3\n")
+
+    def agent():
+        subprocess.run([BIN, "agent", "--once", "--server", base, "--activation-key", key,
+                        "--scan-root", roots, "--state-dir", os.path.join(work, "state")],
+                       check=True, timeout=60, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+    agent()
+    with open(os.path.join(work, "state", "agent.json")) as f:
+        asset = json.load(f)["assetId"]
+    qps(f"/qps/rest/1.0/ods/ca/agentasset/{asset}?scan=SWCA_SCAN")
+    agent()
+    for version, schema in (("CYCLONE_DX_1_4", SchemaVersion.V1_4),
+                            ("CYCLONE_DX_1_6", SchemaVersion.V1_6)):
+        r = requests.post(base + "/qps/rest/1.0/download/ca/downloadcdxsbom/", auth=auth,
+                          json={"ServiceRequest": {"data": {"DownloadCDXSbom": {
+                              "assetId": asset, "cdxschemaversion": version}}}}, timeout=30)
+        assert r.status_code == 200, r.text
+        error = JsonStrictValidator(schema).validate_str(r.text)
+        assert error is None, f"{version}: {error}"
+        doc = r.json()
+        assert doc["specVersion"] == schema.to_version()
+        purls = sorted(c.get("purl") for c in doc["components"])
+        assert purls == ["pkg:cargo/serde@1.0.200", "pkg:pypi/flask-login@0.6.3",
+                         "pkg:pypi/requests@2.32.3"], purls
+
+
 @scenario(server_args=("--rate-limit", "3/600"))
 def clients_see_the_rate_limit_headers_and_the_409(s):
     import requests

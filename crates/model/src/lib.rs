@@ -18,7 +18,7 @@ pub use asset::{
     OpenPort, Processor, Software, TagRef, TrackingMethod, Volume, Vuln,
 };
 pub use list_ops::ListOps;
-pub use scan::{Ineligible, ScanJob, ScanState, ScanType};
+pub use scan::{Ineligible, ScanJob, ScanState, ScanType, SwComponent};
 pub use tag::{PROVIDERS, RULE_TYPES, Tag};
 pub use tenancy::{SubscriptionId, User, UserId};
 pub use webapp::{

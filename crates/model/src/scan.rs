@@ -219,3 +219,16 @@ mod tests {
         assert_eq!(ScanType::Inventory.check(None), Err(Ineligible::NoAgent));
     }
 }
+
+/// A software component a SwCA scan found (from a lock file or a package manifest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwComponent {
+    pub name: String,
+    pub version: Option<String>,
+    /// Package URL (`pkg:cargo/serde@1.0.0`).
+    pub purl: Option<String>,
+    /// `cargo`, `npm`, `pypi`, `golang`, …
+    pub ecosystem: Option<String>,
+    /// Where it was found on the host.
+    pub path: Option<String>,
+}

@@ -144,6 +144,21 @@ fn the_agent_scans_this_machine_and_its_lock_files() {
         let doc = sbom(&s.base, version);
         assert_eq!(doc["bomFormat"], "CycloneDX", "{doc}");
         assert_eq!(doc["specVersion"], spec);
+        // It parses as CycloneDX of that version (types generated from the official schemas).
+        let parsed = match spec {
+            "1.4" => {
+                serde_json::from_value::<serde_cyclonedx::cyclonedx::v_1_4::CycloneDx>(doc.clone())
+                    .map(|b| b.components.map_or(0, |c| c.len()))
+            }
+            _ => {
+                serde_json::from_value::<serde_cyclonedx::cyclonedx::v_1_6::CycloneDx>(doc.clone())
+                    .map(|b| b.components.map_or(0, |c| c.len()))
+            }
+        };
+        assert_eq!(
+            parsed.unwrap_or_else(|e| panic!("not CycloneDX {spec}: {e}")),
+            doc["components"].as_array().unwrap().len()
+        );
         let purls: Vec<&str> = doc["components"]
             .as_array()
             .unwrap()

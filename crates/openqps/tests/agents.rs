@@ -7,6 +7,10 @@ use support::{Server, row_count};
 
 const EMPTY: &str = "<ServiceRequest></ServiceRequest>";
 
+/// A SwCA result with no components.
+const EMPTY_SBOM: &str =
+    r#"{"sbom":{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[]}}"#;
+
 fn modules_of(s: &Server, id: i64) -> String {
     let r = s.call(
         "GET",
@@ -294,7 +298,7 @@ fn an_agent_uploads_inventory_and_swca_results_once() {
     assert_eq!(inv["scanType"], "Inventory_Scan", "{inv}");
     let inv_path = format!("/agent/v1/jobs/{}/result", inv["id"]);
     // The wrong kind of result, and a malformed one, are refused; nothing changes.
-    let r = post(&inv_path, me, r#"{"components":[]}"#);
+    let r = post(&inv_path, me, EMPTY_SBOM);
     assert_eq!(r.status, 409, "{}", r.body);
     let r = post(
         &inv_path,
@@ -332,13 +336,22 @@ fn an_agent_uploads_inventory_and_swca_results_once() {
     let sw = claim();
     assert_eq!(sw["scanType"], "SWCA_Scan", "{sw}");
     let sw_path = format!("/agent/v1/jobs/{}/result", sw["id"]);
+    // A result that is not CycloneDX is refused (400) and the job stays open for a good one.
+    for bad in [
+        r#"{"components":[{"name":"serde"}]}"#,
+        r#"{"sbom":{"bomFormat":"CycloneDX","specVersion":"1.3","version":1}}"#,
+        r#"{"sbom":{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[{"type":"library"}]}}"#,
+    ] {
+        let r = post(&sw_path, me, bad);
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
     let r = post(
         &sw_path,
         me,
-        r#"{"components":[{"name":"serde","version":"1.0.200","purl":"pkg:cargo/serde@1.0.200","ecosystem":"cargo","path":"/srv/app/Cargo.lock"}]}"#,
+        r#"{"sbom":{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[{"type":"library","name":"serde","version":"1.0.200","purl":"pkg:cargo/serde@1.0.200","properties":[{"name":"openqps:path","value":"/srv/app/Cargo.lock"}]}]}}"#,
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = post(&sw_path, me, r#"{"components":[]}"#);
+    let r = post(&sw_path, me, EMPTY_SBOM);
     assert_eq!(r.status, 409, "{}", r.body);
     assert_eq!(
         row_count(&s.data_dir.join("openqps.db"), "swca_component"),
@@ -355,6 +368,10 @@ fn an_agent_uploads_inventory_and_swca_results_once() {
     assert_eq!(doc["bomFormat"], "CycloneDX", "{}", r.body);
     assert_eq!(doc["specVersion"], "1.4");
     assert_eq!(doc["components"][0]["purl"], "pkg:cargo/serde@1.0.200");
+    // The ecosystem came from the purl, the path from the uploaded property.
+    let props = &doc["components"][0]["properties"];
+    assert_eq!(props[0]["value"], "cargo", "{props}");
+    assert_eq!(props[1]["value"], "/srv/app/Cargo.lock", "{props}");
     let r = s.call(
         "POST",
         sbom,

@@ -103,20 +103,6 @@ fn random_hex(bytes: usize) -> Result<String, Failure> {
     Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
-/// A version 4 UUID.
-fn uuid() -> Result<String, Failure> {
-    let h = random_hex(16)?;
-    let variant = ["8", "9", "a", "b"][usize::from(h.as_bytes()[16]) % 4];
-    Ok(format!(
-        "{}-{}-4{}-{variant}{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[13..16],
-        &h[17..20],
-        &h[20..32]
-    ))
-}
-
 /// The agent the request's Basic credentials name, if its secret matches.
 async fn agent(state: &AppState, headers: &HeaderMap) -> Result<(SubscriptionId, i64), Failure> {
     let unauthorized = || {
@@ -155,7 +141,7 @@ async fn register(State(state): State<AppState>, body: Body) -> Result<Response,
         .find(|p| p.eq_ignore_ascii_case(platform))
         .ok_or_else(|| bad("'platform' must be Windows, Linux or Mac."))?;
     let secret = random_hex(32)?;
-    let agent_id = uuid()?;
+    let agent_id = uuid::Uuid::new_v4().to_string();
     let reg = AgentRegistration {
         agent_id: agent_id.clone(),
         hostname: hostname.to_string(),

@@ -1,8 +1,9 @@
 //! The JSON of a job result (`POST /agent/v1/jobs/{id}/result`, docs/agent-protocol.md):
-//! `{"inventory": {…}}` or `{"components": […]}`, decoded into a [`ScanResult`].
+//! `{"inventory": {…}}` or `{"sbom": <CycloneDX 1.4–1.6 JSON>}`, decoded into a [`ScanResult`].
 
 use openqps_model::{NetworkInterface, OpenPort, Processor, Software, Volume};
 use openqps_store::{HostAssetChange, ListOps, ScanResult, SwComponent};
+
 use serde_json::{Map, Value};
 
 type Obj = Map<String, Value>;
@@ -66,15 +67,16 @@ fn set<T>(items: Option<Vec<T>>) -> ListOps<T> {
 pub fn parse(body: &Value) -> Result<ScanResult, String> {
     let o = body
         .as_object()
-        .ok_or("The body must be a JSON object: {\"inventory\": {…}} or {\"components\": […]}.")?;
-    match (o.get("inventory"), o.get("components")) {
+        .ok_or("The body must be a JSON object: {\"inventory\": {…}} or {\"sbom\": {…}}.")?;
+    match (o.get("inventory"), o.get("sbom")) {
         (Some(Value::Object(inv)), None) => {
             inventory(inv).map(|c| ScanResult::Inventory(Box::new(c)))
         }
-        (None, Some(_)) => components(o).map(ScanResult::SwCa),
-        _ => {
-            Err("Send exactly one of 'inventory' (an object) or 'components' (a list).".to_string())
-        }
+        (None, Some(sbom @ Value::Object(_))) => components(sbom).map(ScanResult::SwCa),
+        _ => Err(
+            "Send exactly one of 'inventory' (an object) or 'sbom' (a CycloneDX JSON document)."
+                .to_string(),
+        ),
     }
 }
 
@@ -178,20 +180,13 @@ fn inventory(o: &Obj) -> Result<HostAssetChange, String> {
     Ok(c)
 }
 
-fn components(o: &Obj) -> Result<Vec<SwComponent>, String> {
-    list(o, "components")?
-        .ok_or("'components' must be a list.")?
-        .into_iter()
-        .map(|c| {
-            Ok(SwComponent {
-                name: required(c, "name", "components")?,
-                version: text(c, "version")?,
-                purl: text(c, "purl")?,
-                ecosystem: text(c, "ecosystem")?,
-                path: text(c, "path")?,
-            })
-        })
-        .collect()
+/// The components of a SwCA result's CycloneDX document, each with a name.
+fn components(sbom: &Value) -> Result<Vec<SwComponent>, String> {
+    let found = openqps_sbom::read(sbom.clone()).map_err(|e| format!("'sbom': {e}"))?;
+    match found.iter().position(|c| c.name.trim().is_empty()) {
+        Some(i) => Err(format!("'sbom': component {i} has an empty name.")),
+        None => Ok(found),
+    }
 }
 
 #[cfg(test)]
@@ -211,12 +206,19 @@ mod tests {
         assert_eq!(c.fields.os.as_deref(), Some("Debian 12"));
         assert_eq!(c.open_ports.set.as_ref().unwrap()[0].protocol, "TCP");
         assert!(c.volumes.set.is_none());
-        let v: Value =
-            serde_json::from_str(r#"{"components":[{"name":"serde","version":"1.0.0"}]}"#).unwrap();
+        let v: Value = serde_json::from_str(
+            r#"{"sbom":{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
+                "components":[{"type":"library","name":"serde","version":"1.0.0"}]}}"#,
+        )
+        .unwrap();
         assert!(matches!(parse(&v).unwrap(), ScanResult::SwCa(c) if c.len() == 1));
         for bad in [
             r#"{}"#,
-            r#"{"components":[{"version":"1"}]}"#,
+            r#"{"components":[{"name":"serde"}]}"#,
+            r#"{"sbom":[]}"#,
+            r#"{"sbom":{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[{"type":"library"}]}}"#,
+            r#"{"sbom":{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[{"type":"library","name":" "}]}}"#,
+            r#"{"sbom":{"bomFormat":"SPDX","specVersion":"1.6","version":1}}"#,
             r#"{"inventory":{"openPorts":[{"port":0,"protocol":"TCP"}]}}"#,
             r#"{"inventory":{"lastSystemBoot":"yesterday"}}"#,
         ] {

@@ -243,7 +243,14 @@ impl Agent {
         self.post(&state, Some(cred), &json!({"state": "RUNNING"}))?;
         let result = match scan {
             "Inventory_Scan" => Some(json!({"inventory": inventory::collect()})),
-            "SWCA_Scan" => Some(json!({"components": swca::collect(&self.args.scan_roots)})),
+            "SWCA_Scan" => match swca::sbom(&inventory::hostname(), &self.args.scan_roots) {
+                Ok(bom) => Some(json!({"sbom": bom})),
+                Err(e) => {
+                    tracing::warn!(job = id, error = %e, "SBOM not written");
+                    self.post(&state, Some(cred), &json!({"state": "FAILED"}))?;
+                    return self.mark_uploaded(id);
+                }
+            },
             _ => None,
         };
         let (status, v) = match result {

@@ -1,7 +1,9 @@
 //! SwCA: software components from lock files under the scan roots (Cargo.lock,
-//! package-lock.json, requirements.txt, poetry.lock, go.sum), by a bounded directory walk.
+//! package-lock.json, requirements.txt, poetry.lock, go.sum), by a bounded directory walk,
+//! written as a CycloneDX 1.6 SBOM with `openqps-sbom`.
 
-use serde_json::{Value, json};
+use openqps_model::SwComponent;
+use serde_json::Value;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -61,7 +63,7 @@ struct Found {
     version: Option<String>,
 }
 
-fn component(eco: &str, f: Found, path: &Path) -> Value {
+fn component(eco: &str, f: Found, path: &Path) -> SwComponent {
     let purl_name = match eco {
         "npm" => f
             .name
@@ -73,8 +75,13 @@ fn component(eco: &str, f: Found, path: &Path) -> Value {
         Some(v) => format!("pkg:{eco}/{purl_name}@{v}"),
         None => format!("pkg:{eco}/{purl_name}"),
     };
-    json!({"name": f.name, "version": f.version, "purl": purl, "ecosystem": eco,
-           "path": path.to_string_lossy()})
+    SwComponent {
+        name: f.name,
+        version: f.version,
+        purl: Some(purl),
+        ecosystem: Some(eco.to_string()),
+        path: Some(path.to_string_lossy().into_owned()),
+    }
 }
 
 /// `[[package]]` tables with `name = "…"` and `version = "…"` (Cargo.lock, poetry.lock).
@@ -187,8 +194,8 @@ fn go_sum(text: &str) -> Vec<Found> {
         .collect()
 }
 
-/// Every component of every lock file under `roots`, as the JSON the result upload takes.
-pub fn collect(roots: &[PathBuf]) -> Vec<Value> {
+/// Every component of every lock file under `roots`.
+pub fn collect(roots: &[PathBuf]) -> Vec<SwComponent> {
     let mut out = Vec::new();
     for path in find_lock_files(roots) {
         if std::fs::metadata(&path)
@@ -214,6 +221,23 @@ pub fn collect(roots: &[PathBuf]) -> Vec<Value> {
     out
 }
 
+/// The SBOM a SwCA result uploads: the components under `roots`, found on `host`.
+pub fn sbom(host: &str, roots: &[PathBuf]) -> Result<Value, openqps_sbom::Error> {
+    let serial = uuid::Uuid::new_v4().to_string();
+    let timestamp = jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .unwrap_or_default();
+    let subject = openqps_sbom::Subject {
+        name: host,
+        bom_ref: "host",
+        serial: &serial,
+        timestamp: &timestamp.to_string(),
+        tool: "openqps-agent",
+        properties: &[],
+    };
+    openqps_sbom::write(openqps_sbom::SpecVersion::V1_6, &subject, &collect(roots))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,7 +260,7 @@ mod tests {
             },
             Path::new("/a"),
         );
-        assert_eq!(c["purl"], "pkg:npm/%40scope/x@2.0.0");
+        assert_eq!(c.purl.as_deref(), Some("pkg:npm/%40scope/x@2.0.0"));
         let r = requirements("# c\nrequests==2.31.0\nflask>=2\n-r other.txt\n");
         assert_eq!(r.len(), 2);
         assert_eq!(r[1].name, "flask");

@@ -60,7 +60,12 @@ pub async fn agent_act_key(state: &AppState, call: Call<'_>) -> Result<ServiceRe
                 );
             }
             let key = store
-                .create_activation_key(sub, &fields, &new_uuid()?, jiff::Timestamp::now())
+                .create_activation_key(
+                    sub,
+                    &fields,
+                    &uuid::Uuid::new_v4().to_string(),
+                    jiff::Timestamp::now(),
+                )
                 .await?;
             Ok(one(objects::agent_act_key(&key)))
         }
@@ -121,23 +126,6 @@ pub async fn agent_config(state: &AppState, call: Call<'_>) -> Result<ServiceRes
         }
         op => Err(ApiError::not_supported(op, "AgentConfig")),
     }
-}
-
-/// A version 4 UUID from the system's random source.
-fn new_uuid() -> Result<String, ApiError> {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b).map_err(|_| ApiError::internal())?;
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    ))
 }
 
 fn invalid_value(object: &str, element: &str, value: &str, expected: &str) -> ApiError {
