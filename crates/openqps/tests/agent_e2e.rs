@@ -11,15 +11,21 @@ use support::Server;
 
 const EMPTY: &str = "<ServiceRequest></ServiceRequest>";
 
-fn run_agent(base: &str, key: &str, root: &Path, state: &Path) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_openqps"))
-        .args(["agent", "--once", "--server", base, "--activation-key", key])
+fn agent_command(base: &str, key: &str, root: &Path, state: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_openqps"));
+    cmd.args(["agent", "--once", "--server", base, "--activation-key", key])
         .arg("--scan-root")
         .arg(root)
         .arg("--state-dir")
         .arg(state)
         .env_remove("OPENQPS_AGENT_SCAN_ROOTS")
         .env_remove("OPENQPS_AGENT_STATE_DIR")
+        .env_remove("OPENQPS_AGENT_CA_CERT");
+    cmd
+}
+
+fn run_agent(base: &str, key: &str, root: &Path, state: &Path) {
+    let mut child = agent_command(base, key, root, state)
         .spawn()
         .expect("start openqps agent");
     let deadline = Instant::now() + Duration::from_secs(40);
@@ -34,6 +40,15 @@ fn run_agent(base: &str, key: &str, root: &Path, state: &Path) {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+fn create_key(s: &Server) -> String {
+    let r = s.post_xml(
+        "/qps/rest/1.0/create/ca/agentactkey",
+        "<ServiceRequest><data><AgentActKey><title>e2e</title><type>UNLIMITED</type><modules><list><ActivationKeyModule><license>VM_LICENSE</license></ActivationKeyModule><ActivationKeyModule><license>SWCA</license></ActivationKeyModule></list></modules></AgentActKey></data></ServiceRequest>",
+    );
+    r.tag("activationKey")
+        .unwrap_or_else(|| panic!("{}", r.body))
 }
 
 fn pretty_name() -> Option<String> {
@@ -77,13 +92,7 @@ fn the_agent_scans_this_machine_and_its_lock_files() {
     )
     .unwrap();
 
-    let r = s.post_xml(
-        "/qps/rest/1.0/create/ca/agentactkey",
-        "<ServiceRequest><data><AgentActKey><title>e2e</title><type>UNLIMITED</type><modules><list><ActivationKeyModule><license>VM_LICENSE</license></ActivationKeyModule><ActivationKeyModule><license>SWCA</license></ActivationKeyModule></list></modules></AgentActKey></data></ServiceRequest>",
-    );
-    let key = r
-        .tag("activationKey")
-        .unwrap_or_else(|| panic!("{}", r.body));
+    let key = create_key(&s);
 
     // First run: registers, nothing to do.
     run_agent(&s.base, &key, &root, &state);
@@ -129,7 +138,7 @@ fn the_agent_scans_this_machine_and_its_lock_files() {
     assert_eq!(uploaded.lines().count(), 2, "{uploaded}");
 
     let sbom = |base: &str, version: &str| {
-        let r = reqwest::blocking::Client::new()
+        let r = support::http_client()
             .post(format!("{base}/qps/rest/1.0/download/ca/downloadcdxsbom/"))
             .basic_auth("admin", Some(support::PASSWORD))
             .header("Content-Type", "application/json")
@@ -193,4 +202,77 @@ fn the_agent_scans_this_machine_and_its_lock_files() {
     );
     let _ = std::fs::remove_dir_all(&work);
     assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn the_agent_talks_https_trusting_only_the_ca_it_is_given() {
+    let dir = std::env::temp_dir().join(format!("openqps-agent-tls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let made = Command::new(env!("CARGO_BIN_EXE_openqps"))
+        .args(["cert", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let s = Server::start(&[
+        "--tls-listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        dir.join("cert.pem").to_str().unwrap(),
+        "--tls-key",
+        dir.join("key.pem").to_str().unwrap(),
+    ]);
+    let tls = s.tls_base.clone().expect("an https address");
+    let key = create_key(&s);
+    let root = dir.join("src");
+    std::fs::create_dir_all(&root).unwrap();
+
+    // The server's certificate comes from a CA the system does not know: refused at once, with
+    // the reason, and without registering.
+    let started = Instant::now();
+    let out = agent_command(&tls, &key, &root, &dir.join("untrusting"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("TLS") && err.contains("--ca-cert"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "retried: {err}"
+    );
+    assert!(!dir.join("untrusting/agent.json").exists());
+
+    // Trusting the CA of `openqps cert`, it registers over HTTPS.
+    let state = dir.join("trusting");
+    let out = agent_command(&tls, &key, &root, &state)
+        .arg("--ca-cert")
+        .arg(dir.join("ca.pem"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join("agent.json")).unwrap()).unwrap();
+    let asset = saved["assetId"].as_i64().expect("assetId saved");
+    let r = s.call(
+        "GET",
+        &format!("/qps/rest/2.0/get/am/hostasset/{asset}"),
+        &[],
+        "",
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+
+    // A server address that is not an http(s) URL is refused before anything is sent.
+    let out = agent_command(&tls.replace("https://", ""), &key, &root, &state)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("http:// or https://"),
+        "{out:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

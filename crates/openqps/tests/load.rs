@@ -25,7 +25,7 @@ struct Tally {
 }
 
 fn client(s: &Server, me: usize) -> Tally {
-    let http = reqwest::blocking::Client::new();
+    let http = support::http_client();
     let first_host = 19059300 + me as i64 * HOSTS_PER_CLIENT;
     let mut t = Tally::default();
     let start = Instant::now();

@@ -11,9 +11,13 @@ use std::time::Duration;
 
 #[derive(clap::Args)]
 pub struct AgentArgs {
-    /// Base URL of the openqps server (http only).
+    /// Base URL of the openqps server, http:// or https://.
     #[arg(long, env = "OPENQPS_AGENT_SERVER")]
     server: String,
+    /// PEM file of the CA(s) to trust for an https:// server instead of the system's roots
+    /// (`ca.pem` of `openqps cert`).
+    #[arg(long, env = "OPENQPS_AGENT_CA_CERT", value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
     /// Activation key (UUID) used to register, the first time only.
     #[arg(long, env = "OPENQPS_AGENT_ACTIVATION_KEY")]
     activation_key: Option<String>,
@@ -66,10 +70,7 @@ impl std::fmt::Display for Failure {
 pub fn run(args: AgentArgs) -> Result<(), String> {
     std::fs::create_dir_all(&args.state_dir)
         .map_err(|e| format!("cannot create {}: {e}", args.state_dir.display()))?;
-    let http = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| format!("HTTP client: {e}"))?;
+    let http = client(&args)?;
     let base = args.server.trim_end_matches('/').to_string();
     let agent = Agent { args, http, base };
     let mut backoff = 1u64;
@@ -98,6 +99,58 @@ pub fn run(args: AgentArgs) -> Result<(), String> {
     }
 }
 
+/// The HTTP client: HTTPS through rustls with ring (as the server uses), trusting only
+/// `--ca-cert` when it is given, else the system's roots.
+fn client(args: &AgentArgs) -> Result<reqwest::blocking::Client, String> {
+    if !(args.server.starts_with("http://") || args.server.starts_with("https://")) {
+        return Err(format!(
+            "--server must be an http:// or https:// URL, not '{}'.",
+            args.server
+        ));
+    }
+    // reqwest is built without a crypto provider of its own; it takes the process default.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::blocking::Client::builder().timeout(Duration::from_secs(30));
+    if let Some(path) = &args.ca_cert {
+        let pem =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        if certs.is_empty() {
+            return Err(format!("{} holds no PEM certificate.", path.display()));
+        }
+        builder = builder.tls_certs_only(certs);
+    }
+    builder.build().map_err(|e| format!("HTTP client: {e}"))
+}
+
+/// A failed request: a certificate the agent does not trust will not be trusted on a retry, so
+/// it ends the agent with the reason; anything else (refused, reset, timed out) is retried.
+fn send_failure(path: &str, e: &reqwest::Error) -> Failure {
+    match tls_error(e) {
+        Some(tls) => Failure::Fatal(format!(
+            "POST {path}: TLS: {tls} (trust the server's CA with --ca-cert)"
+        )),
+        None => Failure::Transient(format!("POST {path}: {e}")),
+    }
+}
+
+/// The rustls error under `e`. `io::Error::source` skips the error an io::Error wraps (and
+/// hyper wraps rustls' error in two), so each io::Error is opened with `get_ref` as well.
+fn tls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        next = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref().map(|inner| inner as &dyn std::error::Error),
+            None => err.source(),
+        };
+    }
+    None
+}
+
 impl Agent {
     fn state_file(&self) -> PathBuf {
         self.args.state_dir.join("agent.json")
@@ -121,9 +174,7 @@ impl Agent {
         if let Some(c) = auth {
             req = req.basic_auth(&c.agent_id, Some(&c.secret));
         }
-        let resp = req
-            .send()
-            .map_err(|e| Failure::Transient(format!("POST {path}: {e}")))?;
+        let resp = req.send().map_err(|e| send_failure(path, &e))?;
         let status = resp.status().as_u16();
         let text = resp
             .text()

@@ -11,6 +11,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub const PASSWORD: &str = "e2e-secret";
 
 /// A running server on its own data folder; killed and cleaned up on drop.
+/// A blocking HTTP client. reqwest is built without a crypto provider of its own (the binary
+/// uses ring), so the test process installs ring before it builds one.
+pub fn http_client() -> reqwest::blocking::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::new()
+}
+
 pub struct Server {
     child: Child,
     pub base: String,
@@ -79,7 +86,7 @@ impl Server {
             base,
             tls_base,
             data_dir,
-            client: reqwest::blocking::Client::new(),
+            client: http_client(),
         }
     }
 
