@@ -35,6 +35,7 @@ fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| "openqps=info,openqps_server=info,tower_http=warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     if let Command::Cert(args) = cli.command {

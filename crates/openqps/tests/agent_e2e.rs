@@ -265,6 +265,19 @@ fn the_agent_talks_https_trusting_only_the_ca_it_is_given() {
     );
     assert_eq!(r.code(), "SUCCESS", "{}", r.body);
 
+    // A damaged state file stops the agent rather than registering this machine twice.
+    std::fs::write(state.join("agent.json"), "{not json").unwrap();
+    let out = agent_command(&tls, &key, &root, &state)
+        .arg("--ca-cert")
+        .arg(dir.join("ca.pem"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a valid agent state file"),
+        "{out:?}"
+    );
+
     // A server address that is not an http(s) URL is refused before anything is sent.
     let out = agent_command(&tls.replace("https://", ""), &key, &root, &state)
         .output()

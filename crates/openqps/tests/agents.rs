@@ -168,6 +168,23 @@ fn an_agent_registers_checks_in_claims_a_job_and_reports_its_result() {
     let reg = format!(
         r#"{{"activationKey":"{key}","hostname":"build-01","platform":"linux","os":"Ubuntu 24.04","address":"10.9.8.7"}}"#
     );
+    // A host name XML cannot carry is refused, and does not use up the key.
+    let r = post(
+        "/agent/v1/register",
+        None,
+        &reg.replace("build-01", "build\\u000101"),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(json(&r.body)["error"].as_str().unwrap().contains("U+0001"));
+    // A path or method the protocol does not have still answers its JSON error.
+    for (method, path, status) in [
+        ("GET", "/agent/v1/register", 405),
+        ("POST", "/agent/v1/nope", 404),
+    ] {
+        let r = s.call_as(None, method, path, &[], "");
+        assert_eq!(r.status, status, "{method} {path}: {}", r.body);
+        assert!(json(&r.body)["error"].is_string(), "{}", r.body);
+    }
     let r = post("/agent/v1/register", None, &reg);
     assert_eq!(r.status, 201, "{}", r.body);
     let v = json(&r.body);
@@ -305,6 +322,8 @@ fn an_agent_uploads_inventory_and_swca_results_once() {
         me,
         r#"{"inventory":{"openPorts":[{"port":99999,"protocol":"TCP"}]}}"#,
     );
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = post(&inv_path, me, r#"{"inventory":{"os":"Bad\u0000OS"}}"#);
     assert_eq!(r.status, 400, "{}", r.body);
     let body = r#"{"inventory":{"os":"Debian GNU/Linux 12 (bookworm)","manufacturer":"QEMU","model":"Standard PC","totalMemory":2048,
         "lastSystemBoot":"2026-01-02T03:04:05Z","software":[{"name":"bash","version":"5.2.15-2"}],

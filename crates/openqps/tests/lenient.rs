@@ -278,3 +278,32 @@ fn error_statuses_other_than_200_still_carry_readable_details() {
     assert_eq!(r.code(), "NOT_FOUND");
     assert!(r.tag("errorResolution").is_some());
 }
+
+/// A body that breaks off before its Content-Length is an invalid request (an INVALID_REQUEST
+/// envelope, on HTTP 200 as other request errors), not a body that is too large (413).
+#[test]
+fn a_body_cut_short_of_its_content_length_is_an_invalid_request_not_too_large() {
+    use std::io::{Read, Write};
+    let s = Server::start_demo();
+    let addr = s.base.strip_prefix("http://").unwrap();
+    let mut sock = std::net::TcpStream::connect(addr).unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        sock,
+        "POST /qps/rest/2.0/create/am/tag HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic YWRtaW46ZTJlLXNlY3JldA==\r\nContent-Type: text/xml\r\nContent-Length: 100\r\n\r\n<Serv"
+    )
+    .unwrap();
+    sock.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut answer = String::new();
+    let _ = sock.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("<responseCode>INVALID_REQUEST</responseCode>"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("ended before its announced length"),
+        "{answer}"
+    );
+}

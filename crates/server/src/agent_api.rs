@@ -3,6 +3,7 @@
 //! authenticates with HTTP Basic `agentId:secret` after registering with an activation key.
 
 use crate::app::AppState;
+use crate::body::BodyError;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -10,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use openqps_model::{ScanState, SubscriptionId};
 use openqps_store::{AgentRegistration, StoreError};
 use openqps_wire::agent_proto::{Field, read, write};
+use openqps_wire::tree::forbidden_char;
 use sha2::{Digest, Sha256};
 
 pub fn routes() -> axum::Router<AppState> {
@@ -22,6 +24,23 @@ pub fn routes() -> axum::Router<AppState> {
             "/agent/v1/jobs/{id}/result",
             axum::routing::post(job_result),
         )
+        .route("/agent/v1/{*rest}", axum::routing::any(unknown_path))
+        .method_not_allowed_fallback(wrong_method)
+}
+
+/// The protocol answers JSON even for a path or method it does not have.
+async fn unknown_path() -> Failure {
+    Failure(
+        StatusCode::NOT_FOUND,
+        "No such agent protocol call; see docs/agent-protocol.md.".into(),
+    )
+}
+
+async fn wrong_method() -> Failure {
+    Failure(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Agent protocol calls are POST requests.".into(),
+    )
 }
 
 struct Failure(StatusCode, String);
@@ -65,16 +84,42 @@ fn bad(m: impl Into<String>) -> Failure {
     Failure(StatusCode::BAD_REQUEST, m.into())
 }
 
-async fn body_fields(state: &AppState, body: Body) -> Result<Vec<(String, String)>, Failure> {
-    let bytes = axum::body::to_bytes(body, state.config.body_limit)
+async fn body_bytes(state: &AppState, body: Body) -> Result<axum::body::Bytes, Failure> {
+    crate::body::read(body, state.config.body_limit)
         .await
-        .map_err(|_| {
-            Failure(
+        .map_err(|e| match e {
+            BodyError::TooLarge => Failure(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "The request body is too large.".into(),
-            )
-        })?;
-    read(&bytes).map_err(bad)
+            ),
+            BodyError::Incomplete => bad(crate::body::INCOMPLETE),
+        })
+}
+
+async fn body_fields(state: &AppState, body: Body) -> Result<Vec<(String, String)>, Failure> {
+    let fields = read(&body_bytes(state, body).await?).map_err(bad)?;
+    for (k, v) in &fields {
+        if let Some(m) = forbidden_char(v, &format!("'{k}'")) {
+            return Err(bad(m));
+        }
+    }
+    Ok(fields)
+}
+
+/// Refuses a string anywhere in `v` that XML 1.0 could not carry: what an agent sends comes
+/// back in QPS answers.
+fn xml_safe_json(v: &serde_json::Value, depth: usize) -> Result<(), Failure> {
+    use serde_json::Value as J;
+    match v {
+        J::String(s) => forbidden_char(s, "A value").map_or(Ok(()), |m| Err(bad(m))),
+        J::Array(items) if depth < 64 => items.iter().try_for_each(|i| xml_safe_json(i, depth + 1)),
+        J::Object(map) if depth < 64 => map.iter().try_for_each(|(k, i)| {
+            forbidden_char(k, "A key").map_or(Ok(()), |m| Err(bad(m)))?;
+            xml_safe_json(i, depth + 1)
+        }),
+        J::Array(_) | J::Object(_) => Err(bad("The body is nested too deeply.")),
+        _ => Ok(()),
+    }
 }
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -277,16 +322,10 @@ async fn job_result(
     let id: i64 = id
         .parse()
         .map_err(|_| bad(format!("'{id}' is not a job id.")))?;
-    let bytes = axum::body::to_bytes(body, state.config.body_limit)
-        .await
-        .map_err(|_| {
-            Failure(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "The request body is too large.".into(),
-            )
-        })?;
+    let bytes = body_bytes(&state, body).await?;
     let value: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| bad(format!("The body is not JSON: {e}")))?;
+    xml_safe_json(&value, 0)?;
     let result = crate::agent_result::parse(&value).map_err(bad)?;
     let job = state
         .store

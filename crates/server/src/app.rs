@@ -1,6 +1,7 @@
 //! The router and the one path every QPS call takes.
 
 use crate::auth::{Authenticator, TokenKey};
+use crate::body::BodyError;
 use crate::endpoint::{self, Endpoint};
 use crate::error::ApiError;
 use crate::format::{Format, request_format, response_format};
@@ -302,13 +303,16 @@ fn unauthorized(mut response: Response) -> Response {
 /// expiring token as the raw body, which QPS calls then accept as `Authorization: Bearer`.
 async fn issue_token(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let reply = Reply::new(&headers, &state.config, "2.0/am/hostasset.xsd");
-    let bytes = match axum::body::to_bytes(body, state.config.body_limit).await {
+    let bytes = match crate::body::read(body, state.config.body_limit).await {
         Ok(b) => b,
-        Err(_) => {
+        Err(BodyError::TooLarge) => {
             return reply.fail(
                 ApiError::invalid("The request body is too large.")
                     .status(StatusCode::PAYLOAD_TOO_LARGE),
             );
+        }
+        Err(BodyError::Incomplete) => {
+            return reply.fail(ApiError::invalid(crate::body::INCOMPLETE));
         }
     };
     let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
@@ -361,15 +365,16 @@ async fn read_request(
     endpoint: &Endpoint,
     body: Body,
 ) -> Result<ServiceRequest, ApiError> {
-    let bytes = axum::body::to_bytes(body, config.body_limit)
+    let bytes = crate::body::read(body, config.body_limit)
         .await
-        .map_err(|_| {
-            ApiError::invalid(format!(
+        .map_err(|e| match e {
+            BodyError::TooLarge => ApiError::invalid(format!(
                 "The request body is larger than {} bytes.",
                 config.body_limit
             ))
             .resolution("Send a smaller request, e.g. fewer ids per Criteria.")
-            .status(StatusCode::PAYLOAD_TOO_LARGE)
+            .status(StatusCode::PAYLOAD_TOO_LARGE),
+            BodyError::Incomplete => ApiError::invalid(crate::body::INCOMPLETE),
         })?;
     if handlers::ignores_body(endpoint) {
         return Ok(ServiceRequest::default());

@@ -9,6 +9,7 @@ pub mod agent_api;
 mod agent_result;
 pub mod app;
 pub mod auth;
+mod body;
 pub mod endpoint;
 pub mod error;
 pub mod format;

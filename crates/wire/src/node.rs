@@ -89,12 +89,35 @@ pub fn format_time(t: Timestamp) -> String {
 
 // ---- XML ------------------------------------------------------------------------------------
 
+/// `v` with each character XML 1.0 does not allow replaced by U+FFFD. Input with them is
+/// refused, but data that predates that check must still make a well-formed answer.
+fn xml_safe(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.chars().all(crate::tree::xml_char) {
+        std::borrow::Cow::Borrowed(v)
+    } else {
+        v.chars()
+            .map(|c| {
+                if crate::tree::xml_char(c) {
+                    c
+                } else {
+                    '\u{FFFD}'
+                }
+            })
+            .collect::<String>()
+            .into()
+    }
+}
+
+/// Appends escaped text: full escaping, as recorded Qualys errors write apostrophes as `&apos;`.
+fn push_escaped(out: &mut String, v: &str) {
+    out.push_str(&quick_xml::escape::escape(xml_safe(v).as_ref()));
+}
+
 fn write_leaf(out: &mut String, leaf: &Leaf) {
     match leaf {
         Leaf::Int(v) => out.push_str(&v.to_string()),
-        // Full escaping: recorded Qualys errors write apostrophes as `&apos;`.
-        Leaf::Text(v) => out.push_str(&quick_xml::escape::escape(v.as_str())),
-        Leaf::Cdata(v) => write_cdata(out, v),
+        Leaf::Text(v) => push_escaped(out, v),
+        Leaf::Cdata(v) => write_cdata(out, &xml_safe(v)),
         Leaf::Bool(v) => out.push_str(if *v { "true" } else { "false" }),
         Leaf::Time(v) => out.push_str(&format_time(*v)),
     }
@@ -120,7 +143,7 @@ pub(crate) fn write_xml(out: &mut String, node: &Node, depth: usize) {
                 out.push(' ');
                 out.push_str(k);
                 out.push_str("=\"");
-                out.push_str(&quick_xml::escape::escape(v.as_str()));
+                push_escaped(out, v);
                 out.push('"');
             }
             out.push('>');

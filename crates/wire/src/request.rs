@@ -64,6 +64,14 @@ impl ServiceRequest {
                 "Wrap the request in <ServiceRequest>…</ServiceRequest>.",
             ));
         }
+        // A second <data> or <preferences> would silently replace the first: refused, as a
+        // repeated element inside an object is.
+        if let Some(name) = root.repeated_child() {
+            return Err(bad(
+                format!("ServiceRequest: the element <{name}> appears more than once."),
+                "Send each of filters, preferences, data and fields at most once.",
+            ));
+        }
         let mut req = ServiceRequest::default();
         for child in &root.children {
             match child.name.as_str() {
@@ -135,6 +143,12 @@ fn decode_filters(el: &Element) -> Result<Vec<RawCriterion>, RequestError> {
 }
 
 fn decode_preferences(el: &Element) -> Result<Preferences, RequestError> {
+    if let Some(name) = el.repeated_child() {
+        return Err(bad(
+            format!("preferences: the element <{name}> appears more than once."),
+            "Give each preference once.",
+        ));
+    }
     let mut p = Preferences::default();
     for c in &el.children {
         let v = c.text.trim();
@@ -285,6 +299,19 @@ mod tests {
             );
             let root = parse_xml(body.as_bytes()).unwrap();
             assert!(ServiceRequest::decode(&root).is_err(), "{bad_limit}");
+        }
+    }
+
+    #[test]
+    fn refuses_repeated_top_level_elements_and_preferences() {
+        for body in [
+            "<ServiceRequest><data><Tag><name>d1</name></Tag></data><data><Tag><name>d2</name></Tag></data></ServiceRequest>",
+            "<ServiceRequest><preferences/><preferences/></ServiceRequest>",
+            "<ServiceRequest><preferences><limitResults>5</limitResults><limitResults>6</limitResults></preferences></ServiceRequest>",
+        ] {
+            let root = parse_xml(body.as_bytes()).unwrap();
+            let e = ServiceRequest::decode(&root).unwrap_err();
+            assert!(e.message.contains("appears more than once"), "{body}: {e}");
         }
     }
 }

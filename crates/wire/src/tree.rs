@@ -48,6 +48,36 @@ pub struct SyntaxError(pub String);
 
 const MAX_DEPTH: usize = 64;
 
+/// Whether XML 1.0 allows `c` in a document (its `Char` production). Everything a client
+/// writes may come back in an XML answer, so text with other characters is refused on input.
+pub fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// The first character of `text` that XML 1.0 does not allow, as a message naming `place`.
+pub fn forbidden_char(text: &str, place: &str) -> Option<String> {
+    text.chars().find(|c| !xml_char(*c)).map(|c| {
+        format!(
+            "{place} contains the character U+{:04X}, which XML 1.0 does not allow.",
+            u32::from(c)
+        )
+    })
+}
+
+/// Refuses a tree holding a character XML 1.0 does not allow, in any text or attribute.
+fn check_chars(el: &Element) -> Result<(), SyntaxError> {
+    let place = |what: &str| format!("{what} of <{}>", el.name);
+    if let Some(m) = forbidden_char(&el.text, &place("The value")) {
+        return Err(SyntaxError(m));
+    }
+    for (k, v) in &el.attrs {
+        if let Some(m) = forbidden_char(v, &place(&format!("The attribute '{k}'"))) {
+            return Err(SyntaxError(m));
+        }
+    }
+    el.children.iter().try_for_each(check_chars)
+}
+
 /// Reads an XML document into its root element. DTDs are refused outright: Qualys requests never
 /// carry one, and refusing them closes the door on entity tricks.
 pub fn parse_xml(body: &[u8]) -> Result<Element, SyntaxError> {
@@ -118,7 +148,9 @@ pub fn parse_xml(body: &[u8]) -> Result<Element, SyntaxError> {
             stack.last().map(|e| e.name.as_str()).unwrap_or_default()
         )));
     }
-    root.ok_or_else(|| SyntaxError("The body has no XML element.".into()))
+    let root = root.ok_or_else(|| SyntaxError("The body has no XML element.".into()))?;
+    check_chars(&root)?;
+    Ok(root)
 }
 
 fn element_from(start: &quick_xml::events::BytesStart<'_>) -> Result<Element, SyntaxError> {
@@ -174,8 +206,11 @@ pub fn parse_json(body: &[u8]) -> Result<Element, SyntaxError> {
         (Some((name, v)), None) => {
             let mut out = Vec::new();
             json_into(&name, v, &mut out, 0)?;
-            out.pop()
-                .ok_or_else(|| SyntaxError("The JSON root must be an object.".into()))
+            let root = out
+                .pop()
+                .ok_or_else(|| SyntaxError("The JSON root must be an object.".into()))?;
+            check_chars(&root)?;
+            Ok(root)
         }
         _ => Err(SyntaxError(
             "The JSON body must hold exactly one key, \"ServiceRequest\".".into(),
@@ -269,6 +304,21 @@ mod tests {
                 .is_err()
         );
         assert!(parse_xml(b"").is_err());
+        // Characters XML 1.0 does not allow, raw or as references, in text or attributes.
+        for bad in [
+            &b"<a>x&#1;y</a>"[..],
+            b"<a>x\x01y</a>",
+            b"<a><b k=\"&#2;\"/></a>",
+            b"<a>&#xFFFF;</a>",
+        ] {
+            let e = parse_xml(bad).unwrap_err().0;
+            assert!(e.contains("XML 1.0 does not allow"), "{e}");
+        }
+        assert!(parse_xml("<a>tab\t, \u{10FFFF} and \u{E000}</a>".as_bytes()).is_ok());
+        let e = parse_json(br#"{"ServiceRequest":{"data":{"Tag":{"name":"ctl\u0001"}}}}"#)
+            .unwrap_err()
+            .0;
+        assert!(e.contains("U+0001") && e.contains("<name>"), "{e}");
     }
 
     #[test]

@@ -71,6 +71,11 @@ pub fn run(args: AgentArgs) -> Result<(), String> {
     std::fs::create_dir_all(&args.state_dir)
         .map_err(|e| format!("cannot create {}: {e}", args.state_dir.display()))?;
     let http = client(&args)?;
+    for root in &args.scan_roots {
+        if !root.is_dir() {
+            tracing::warn!(root = %root.display(), "scan root is not a directory; SwCA scans will find nothing there");
+        }
+    }
     let base = args.server.trim_end_matches('/').to_string();
     let agent = Agent { args, http, base };
     let mut backoff = 1u64;
@@ -189,19 +194,35 @@ impl Agent {
     }
 
     fn credential(&self) -> Result<Credential, Failure> {
-        if let Ok(text) = std::fs::read_to_string(self.state_file())
-            && let Ok(v) = serde_json::from_str::<Value>(&text)
-            && let (Some(a), Some(s), Some(id)) = (
-                v["agentId"].as_str(),
-                v["secret"].as_str(),
-                v["assetId"].as_i64(),
-            )
-        {
-            return Ok(Credential {
-                agent_id: a.to_string(),
-                secret: s.to_string(),
-                asset_id: id,
-            });
+        let path = self.state_file();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let v = serde_json::from_str::<Value>(&text).unwrap_or(Value::Null);
+                return match (
+                    v["agentId"].as_str(),
+                    v["secret"].as_str(),
+                    v["assetId"].as_i64(),
+                ) {
+                    (Some(a), Some(s), Some(id)) => Ok(Credential {
+                        agent_id: a.to_string(),
+                        secret: s.to_string(),
+                        asset_id: id,
+                    }),
+                    // Registering again would make a second host asset for this machine.
+                    _ => Err(Failure::Fatal(format!(
+                        "{} is not a valid agent state file (agentId, secret, assetId); \
+                         restore it, or delete it to register again as a new agent",
+                        path.display()
+                    ))),
+                };
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(Failure::Fatal(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )));
+            }
         }
         let key = self.args.activation_key.as_deref().ok_or_else(|| {
             Failure::Fatal("not registered yet: give --activation-key".to_string())
