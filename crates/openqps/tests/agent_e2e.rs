@@ -109,12 +109,7 @@ fn the_agent_scans_this_machine_and_its_lock_files() {
     }
     run_agent(&s.base, &key, &root, &state);
 
-    let r = s.call(
-        "GET",
-        &format!("/qps/rest/2.0/get/am/hostasset/{asset}"),
-        &[],
-        "",
-    );
+    let r = s.get_host(asset);
     assert_eq!(r.code(), "SUCCESS", "{}", r.body);
     if let Some(os) = pretty_name() {
         let want = os.replace('&', "&amp;");
@@ -257,12 +252,7 @@ fn the_agent_talks_https_trusting_only_the_ca_it_is_given() {
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(state.join("agent.json")).unwrap()).unwrap();
     let asset = saved["assetId"].as_i64().expect("assetId saved");
-    let r = s.call(
-        "GET",
-        &format!("/qps/rest/2.0/get/am/hostasset/{asset}"),
-        &[],
-        "",
-    );
+    let r = s.get_host(asset);
     assert_eq!(r.code(), "SUCCESS", "{}", r.body);
 
     // A damaged state file stops the agent rather than registering this machine twice.

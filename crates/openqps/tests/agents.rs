@@ -12,12 +12,7 @@ const EMPTY_SBOM: &str =
     r#"{"sbom":{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[]}}"#;
 
 fn modules_of(s: &Server, id: i64) -> String {
-    let r = s.call(
-        "GET",
-        &format!("/qps/rest/2.0/get/am/hostasset/{id}"),
-        &[],
-        "",
-    );
+    let r = s.get_host(id);
     assert_eq!(r.code(), "SUCCESS", "{}", r.body);
     r.tag("activatedModule").unwrap_or_default()
 }
@@ -204,12 +199,7 @@ fn an_agent_registers_checks_in_claims_a_job_and_reports_its_result() {
     assert_eq!(r.status, 400, "{}", r.body);
 
     // The new agent is a host asset on the QPS side, with the key's module.
-    let r = s.call(
-        "GET",
-        &format!("/qps/rest/2.0/get/am/hostasset/{asset}"),
-        &[],
-        "",
-    );
+    let r = s.get_host(asset);
     assert_eq!(r.code(), "SUCCESS", "{}", r.body);
     assert_eq!(r.tag("activatedModule").as_deref(), Some("AGENT_VM"));
     assert_eq!(r.tag("trackingMethod").as_deref(), Some("QAGENT"));
@@ -247,12 +237,7 @@ fn an_agent_registers_checks_in_claims_a_job_and_reports_its_result() {
     assert_eq!(r.status, 200, "{}", r.body);
     let r = post(&path, me, r#"{"state":"COMPLETED"}"#);
     assert_eq!(json(&r.body)["job"]["state"], "COMPLETED");
-    let r = s.call(
-        "GET",
-        &format!("/qps/rest/2.0/get/am/hostasset/{asset}"),
-        &[],
-        "",
-    );
+    let r = s.get_host(asset);
     assert!(r.tag("lastVulnScan").is_some(), "{}", r.body);
     // A job that is not this agent's is not found.
     let r = s.post_xml(
@@ -335,12 +320,7 @@ fn an_agent_uploads_inventory_and_swca_results_once() {
     // Never twice: a second upload of the same job is refused, and changes nothing.
     let r = post(&inv_path, me, body);
     assert_eq!(r.status, 409, "{}", r.body);
-    let r = s.call(
-        "GET",
-        &format!("/qps/rest/2.0/get/am/hostasset/{asset}"),
-        &[],
-        "",
-    );
+    let r = s.get_host(asset);
     assert_eq!(
         r.tag("os").as_deref(),
         Some("Debian GNU/Linux 12 (bookworm)"),

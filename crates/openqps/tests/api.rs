@@ -479,24 +479,14 @@ fn a_created_host_is_searchable_gets_its_rule_tags_and_can_be_deleted() {
         "<ServiceRequest><data><HostAsset><openPort><remove><HostAssetOpenPort><port>3389</port><protocol>TCP</protocol></HostAssetOpenPort></remove></openPort></HostAsset></data></ServiceRequest>",
     );
     assert_eq!(r.code(), "SUCCESS");
-    let got = s.call(
-        "GET",
-        &format!("/qps/rest/2.0/get/am/hostasset/{id}"),
-        &[],
-        "",
-    );
+    let got = s.get_host(id);
     assert!(!got.body.contains("<port>3389</port>"));
     assert_eq!(got.ids("TagSimple"), vec![87832801]);
     assert_eq!(count_with_tag(&s, rdp), before);
 
     let r = s.post_xml(&format!("/qps/rest/2.0/delete/am/hostasset/{id}"), "");
     assert_eq!(r.ids("HostAsset"), vec![id]);
-    let gone = s.call(
-        "GET",
-        &format!("/qps/rest/2.0/get/am/hostasset/{id}"),
-        &[],
-        "",
-    );
+    let gone = s.get_host(id);
     assert_eq!(gone.code(), "NOT_FOUND");
     assert_eq!(
         s.call("GET", &format!("/qps/rest/2.0/get/am/asset/{id}"), &[], "")

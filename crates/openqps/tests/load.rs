@@ -97,12 +97,7 @@ fn client(s: &Server, me: usize) -> Tally {
 }
 
 fn name_of(s: &Server, id: i64) -> String {
-    let r = s.call(
-        "GET",
-        &format!("/qps/rest/2.0/get/am/hostasset/{id}"),
-        &[],
-        "",
-    );
+    let r = s.get_host(id);
     assert_eq!(r.code(), "SUCCESS");
     r.tag("name").expect("a name")
 }

@@ -90,6 +90,16 @@ impl Server {
         }
     }
 
+    /// `GET /qps/rest/2.0/get/am/hostasset/{id}` as admin.
+    pub fn get_host(&self, id: i64) -> Reply {
+        self.call(
+            "GET",
+            &format!("/qps/rest/2.0/get/am/hostasset/{id}"),
+            &[],
+            "",
+        )
+    }
+
     /// Sends a request as admin; `headers` are extra `(name, value)` pairs.
     pub fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
         self.call_as(Some(("admin", PASSWORD)), method, path, headers, body)
