@@ -406,7 +406,7 @@ async fn read_request(
 }
 
 /// `%XX` escapes to bytes; everything else, `+` included, is kept as it is.
-fn percent_decode(s: &str) -> Vec<u8> {
+pub(crate) fn percent_decode(s: &str) -> Vec<u8> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

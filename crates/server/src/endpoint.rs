@@ -89,7 +89,13 @@ pub fn schema_hint(path: &str) -> &'static str {
 
 /// Parses the part of the path after `/qps/rest/`. A trailing `/` is accepted everywhere.
 pub fn parse(rest: &str) -> Result<Endpoint, ApiError> {
-    let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    // Segments are percent-decoded as HTTP paths are (`/get/am/hostasset/%31%39…` is an id).
+    let decoded: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8_lossy(&crate::app::percent_decode(s)).into_owned())
+        .collect();
+    let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let invalid_url = || {
         ApiError::new(
             ResponseCode::InvalidUrl,
@@ -149,6 +155,16 @@ mod tests {
         let b = parse("2.0/search/am/hostasset").unwrap();
         assert_eq!(a, b);
         assert_eq!(parse("1.0/ods/ca/agentasset/42").unwrap().id, Some(42));
+        // Percent-encoded segments read as their characters, once.
+        assert_eq!(
+            parse("2.0/get/am/hostasset/%31%39059310").unwrap().id,
+            Some(19059310)
+        );
+        assert_eq!(
+            parse("2.0/%73earch/am/hostasset").unwrap().operation,
+            "search"
+        );
+        assert!(parse("2.0/get/am/hostasset/%2531").is_err());
     }
 
     #[test]

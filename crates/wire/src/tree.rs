@@ -81,8 +81,7 @@ fn check_chars(el: &Element) -> Result<(), SyntaxError> {
 /// Reads an XML document into its root element. DTDs are refused outright: Qualys requests never
 /// carry one, and refusing them closes the door on entity tricks.
 pub fn parse_xml(body: &[u8]) -> Result<Element, SyntaxError> {
-    let body = std::str::from_utf8(body)
-        .map_err(|_| SyntaxError("The body is not valid UTF-8.".into()))?;
+    let body = std::str::from_utf8(body).map_err(|_| not_utf8(body))?;
     let mut reader = quick_xml::Reader::from_str(body);
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<Element> = Vec::new();
@@ -151,6 +150,24 @@ pub fn parse_xml(body: &[u8]) -> Result<Element, SyntaxError> {
     let root = root.ok_or_else(|| SyntaxError("The body has no XML element.".into()))?;
     check_chars(&root)?;
     Ok(root)
+}
+
+/// Names the declared encoding when there is one: only UTF-8 bodies are read.
+fn not_utf8(body: &[u8]) -> SyntaxError {
+    let head = String::from_utf8_lossy(&body[..body.len().min(200)]);
+    let declared = head
+        .strip_prefix("<?xml")
+        .and_then(|d| d.split("?>").next())
+        .and_then(|d| d.split("encoding=").nth(1))
+        .and_then(|e| e.trim_start().get(1..))
+        .and_then(|e| e.split(['"', '\'']).next())
+        .filter(|e| !e.eq_ignore_ascii_case("utf-8"));
+    SyntaxError(match declared {
+        Some(e) => {
+            format!("The XML declares the encoding '{e}'; only UTF-8 request bodies are supported.")
+        }
+        None => "The body is not valid UTF-8.".into(),
+    })
 }
 
 fn element_from(start: &quick_xml::events::BytesStart<'_>) -> Result<Element, SyntaxError> {
@@ -304,6 +321,17 @@ mod tests {
                 .is_err()
         );
         assert!(parse_xml(b"").is_err());
+        let e = parse_xml(b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>caf\xe9</a>")
+            .unwrap_err()
+            .0;
+        assert!(
+            e.contains("'ISO-8859-1'") && e.contains("only UTF-8"),
+            "{e}"
+        );
+        assert_eq!(
+            parse_xml(b"<a>caf\xe9</a>").unwrap_err().0,
+            "The body is not valid UTF-8."
+        );
         // Characters XML 1.0 does not allow, raw or as references, in text or attributes.
         for bad in [
             &b"<a>x&#1;y</a>"[..],
