@@ -344,27 +344,38 @@ def cyclonedx_validates_the_sbom_of_a_real_agent_swca_scan(s):
 @scenario(server_args=("--rate-limit", "3/600"))
 def clients_see_the_rate_limit_headers_and_the_409(s):
     import requests
-    qg = qualysapi_connect(s)
-    for left in (2, 1):
-        parse(qg.request("count/am/hostasset"))
-        assert qg.rate_limit_remaining["count/am/hostasset"] == left
-    r = parse(qg.request("count/am/hostasset"))
-    assert int(r.findtext("count")) == len(HOST_IDS)
-    # Spent: qualysapi raises on the 409; the answer says how long to wait.
-    try:
-        qg.request("count/am/hostasset")
-        raise AssertionError("expected HTTP 409")
-    except requests.HTTPError as e:
-        resp = e.response
-        assert resp.status_code == 409
-        assert 0 < int(resp.headers["X-RateLimit-ToWait-Sec"]) <= 600
-        assert resp.headers["X-RateLimit-Remaining"] == "0"
-        root = parse(resp.text)
-        assert root.findtext("responseErrorDetails/errorMessage").startswith(
-            "This API cannot be run again for another")
+    url = f"https://{s.https}/qps/rest/2.0/count/am/hostasset"
+    auth = ("admin", PASSWORD)
+    for left in (2, 1, 0):
+        r = requests.post(url, auth=auth, timeout=30)
+        assert int(parse(r.text).findtext("count")) == len(HOST_IDS)
+        assert r.headers["X-RateLimit-Remaining"] == str(left)
+    r = requests.post(url, auth=auth, timeout=30)
+    assert r.status_code == 409
+    assert 0 < int(r.headers["X-RateLimit-ToWait-Sec"]) <= 600
+    assert r.headers["X-RateLimit-Remaining"] == "0"
+    root = parse(r.text)
+    assert root.findtext("responseErrorDetails/errorMessage").startswith(
+        "This API cannot be run again for another")
+    # The markup of Qualys' limit answer, literally (qualysapi waits and retries on it).
+    assert "<CODE>1965</CODE><TEXT>This API cannot be run again for another" in r.text, r.text
     # qualys-cli does not retry a 409: it fails with the server's message.
     out = qualys_cli(s, "ca", "agent", "count", "--format", "json", expect_failure=True)
     assert "409" in out or "cannot be run again" in out, out
+
+
+@scenario(server_args=("--rate-limit", "3/3"))
+def qualysapi_waits_out_the_rate_limit_and_retries(s):
+    import time
+    qg = qualysapi_connect(s)
+    for left in (2, 1, 0):
+        parse(qg.request("count/am/hostasset"))
+        assert qg.rate_limit_remaining["count/am/hostasset"] == left
+    # Spent: qualysapi reads the 409, sleeps X-RateLimit-ToWait-Sec and retries by itself.
+    started = time.monotonic()
+    r = parse(qg.request("count/am/hostasset"))
+    assert int(r.findtext("count")) == len(HOST_IDS)
+    assert time.monotonic() - started >= 0.5, "answered without waiting for the window"
 
 
 @scenario

@@ -129,7 +129,10 @@ impl Reply {
     }
 
     fn fail(&self, e: ApiError) -> Response {
-        let response = ServiceResponse::error(e.code, e.message, e.resolution);
+        let mut response = ServiceResponse::error(e.code, e.message, e.resolution);
+        if let Some(details) = response.error.as_mut() {
+            details.resolution_cdata = e.resolution_cdata;
+        }
         self.send(e.status, &response)
     }
 }
@@ -225,41 +228,44 @@ fn with_usage(response: &mut Response, usage: &Usage) {
 }
 
 /// HTTP 409 with the Qualys limit texts (code 1965 for the rate, 1960 for concurrency) and the
-/// headers that say how long to wait.
+/// headers that say how long to wait. The resolution also carries the limit in the markup of
+/// Qualys' own limit answers (`<CODE>1965</CODE><TEXT>…</TEXT>`), as CDATA: qualysapi looks for
+/// exactly that text to wait `X-RateLimit-ToWait-Sec` and retry.
 fn limit_exceeded(reply: &Reply, exceeded: Exceeded) -> Response {
-    let (usage, error) = match exceeded {
+    let (usage, code, text, advice) = match exceeded {
         Exceeded::Rate(u) => (
             u,
-            ApiError::new(
-                ResponseCode::OtherError,
-                format!(
-                    "This API cannot be run again for another {}.",
-                    wait_text(u.to_wait_secs)
-                ),
-            )
-            .resolution(format!(
-                "Code 1965: the rate limit of {} calls per {} seconds is spent; retry after X-RateLimit-ToWait-Sec ({}) seconds.",
+            1965,
+            format!(
+                "This API cannot be run again for another {}.",
+                wait_text(u.to_wait_secs)
+            ),
+            format!(
+                "The rate limit of {} calls per {} seconds is spent; retry after X-RateLimit-ToWait-Sec ({}) seconds.",
                 u.limit, u.window_secs, u.to_wait_secs
-            )),
+            ),
         ),
         Exceeded::Concurrency(u) => (
             u,
-            ApiError::new(
-                ResponseCode::OtherError,
-                format!(
-                    "This API cannot be run again until {} currently running instance{} {} finished.",
-                    u.running,
-                    if u.running == 1 { "" } else { "s" },
-                    if u.running == 1 { "has" } else { "have" },
-                ),
-            )
-            .resolution(format!(
-                "Code 1960: at most {} calls may run at once for this user; retry when one has finished.",
+            1960,
+            format!(
+                "This API cannot be run again until {} currently running instance{} {} finished.",
+                u.running,
+                if u.running == 1 { "" } else { "s" },
+                if u.running == 1 { "has" } else { "have" },
+            ),
+            format!(
+                "At most {} calls may run at once for this user; retry when one has finished.",
                 u.concurrency_limit
-            )),
+            ),
         ),
     };
-    let mut response = reply.fail(error.status(StatusCode::CONFLICT));
+    let error = ApiError::new(ResponseCode::OtherError, text.clone())
+        .verbatim_resolution(format!(
+            "{advice} Qualys: <CODE>{code}</CODE><TEXT>{text}</TEXT>"
+        ))
+        .status(StatusCode::CONFLICT);
+    let mut response = reply.fail(error);
     with_usage(&mut response, &usage);
     response
 }

@@ -14,6 +14,8 @@ pub struct ApiError {
     pub code: ResponseCode,
     pub message: String,
     pub resolution: Option<String>,
+    /// Sent as CDATA: the resolution carries Qualys markup a client matches literally.
+    pub resolution_cdata: bool,
     pub status: StatusCode,
 }
 
@@ -23,6 +25,7 @@ impl ApiError {
             code,
             message: message.into(),
             resolution: None,
+            resolution_cdata: false,
             // Qualys reports protocol errors inside a 200 (recorded traffic).
             status: StatusCode::OK,
         }
@@ -30,6 +33,13 @@ impl ApiError {
 
     pub fn resolution(mut self, r: impl Into<String>) -> ApiError {
         self.resolution = Some(r.into());
+        self
+    }
+
+    /// A resolution written as CDATA, markup and all.
+    pub fn verbatim_resolution(mut self, r: impl Into<String>) -> ApiError {
+        self.resolution = Some(r.into());
+        self.resolution_cdata = true;
         self
     }
 

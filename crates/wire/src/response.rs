@@ -39,6 +39,8 @@ impl ResponseCode {
 pub struct ErrorDetails {
     pub message: String,
     pub resolution: Option<String>,
+    /// Write the resolution as CDATA, so markup in it reaches the client literally.
+    pub resolution_cdata: bool,
 }
 
 /// What every QPS call answers. Fields are written in the recorded order: responseCode,
@@ -85,6 +87,7 @@ impl ServiceResponse {
             error: Some(ErrorDetails {
                 message: message.into(),
                 resolution,
+                resolution_cdata: false,
             }),
             count: None,
             has_more_records: None,
@@ -130,8 +133,10 @@ impl ServiceResponse {
         let mut head = vec![Node::text("responseCode", self.code.as_str())];
         if let Some(e) = &self.error {
             let mut d = vec![Node::text("errorMessage", e.message.clone())];
-            if let Some(r) = &e.resolution {
-                d.push(Node::text("errorResolution", r.clone()));
+            match &e.resolution {
+                Some(r) if e.resolution_cdata => d.push(Node::cdata("errorResolution", r.clone())),
+                Some(r) => d.push(Node::text("errorResolution", r.clone())),
+                None => {}
             }
             head.push(Node::Elem("responseErrorDetails", d));
         }
