@@ -9,13 +9,13 @@ mod error;
 mod filter_sql;
 mod host_change;
 mod rows;
-mod sqlite;
+mod sql;
 
 pub use dataset::Dataset;
 pub use error::StoreError;
 pub use host_change::{AssetChange, HostAssetChange, HostFields, TagChanges};
 pub use openqps_model::ListOps;
-pub use sqlite::SqliteStore;
+pub use sql::{PgStore, Postgres, SqlStore, Sqlite, SqliteStore};
 
 use async_trait::async_trait;
 use openqps_model::{

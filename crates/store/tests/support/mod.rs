@@ -1,0 +1,165 @@
+//! Store factories for the suites that run on both back-ends: a fresh SQLite file, or a fresh
+//! PostgreSQL database on the server `OPENQPS_TEST_POSTGRES_URL` names.
+//!
+//! Without that variable the PostgreSQL half skips with a notice, unless `CI` is set: there a
+//! missing PostgreSQL fails the test.
+
+#![allow(dead_code)]
+
+use openqps_store::{PgStore, SqliteStore, Store};
+use sqlx::{Connection, PgConnection};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const POSTGRES_URL_VAR: &str = "OPENQPS_TEST_POSTGRES_URL";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A store on its own fresh database, removed by [`TestStore::close`].
+pub struct TestStore {
+    pub store: Box<dyn Store>,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    Database { server: String, name: String },
+}
+
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// The PostgreSQL server to test on, or `None` (after a notice) when there is none outside CI.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var(POSTGRES_URL_VAR) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if ci() => panic!(
+            "CI is set but {POSTGRES_URL_VAR} is not: the PostgreSQL tests must run in CI \
+             (scripts/test.sh starts a server and sets it)"
+        ),
+        _ => {
+            eprintln!("{POSTGRES_URL_VAR} is not set: skipping the PostgreSQL half of this test");
+            None
+        }
+    }
+}
+
+/// `url` with its database name replaced by `db`.
+pub fn with_database(url: &str, db: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let (base, query) = match url.find('?') {
+        Some(q) => (&url[..q], &url[q..]),
+        None => (url, ""),
+    };
+    let host_end = base[after_scheme..]
+        .find('/')
+        .map_or(base.len(), |i| after_scheme + i);
+    format!("{}/{db}{query}", &base[..host_end])
+}
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh, empty database on the test server; returns its URL. Names are unique per process
+/// and call, so tests and test binaries can run at once.
+pub async fn fresh_database(server: &str, name: &str) -> (String, String) {
+    let db = format!(
+        "openqps_test_{}_{}_{}",
+        name.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = PgConnection::connect(server)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_URL_VAR} ({server}): {e}"));
+    // One statement each: DROP and CREATE DATABASE cannot share a (implicit) transaction.
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+        format!("CREATE DATABASE {db}"),
+    ] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+    let _ = admin.close().await;
+    (with_database(server, &db), db)
+}
+
+/// A store on a fresh database of `backend`, or `None` when PostgreSQL is not configured (see
+/// the module doc).
+pub async fn open(backend: Backend, name: &str) -> Option<TestStore> {
+    match backend {
+        Backend::Sqlite => {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let dir = std::env::temp_dir()
+                .join(format!("openqps-store-{name}-{}-{n}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            let store = SqliteStore::open(&dir.join("db.sqlite")).await.unwrap();
+            Some(TestStore {
+                store: Box::new(store),
+                cleanup: Cleanup::Dir(dir),
+            })
+        }
+        Backend::Postgres => {
+            let server = postgres_url()?;
+            let (url, db) = fresh_database(&server, name).await;
+            let store = PgStore::connect(&url).await.unwrap();
+            Some(TestStore {
+                store: Box::new(store),
+                cleanup: Cleanup::Database { server, name: db },
+            })
+        }
+    }
+}
+
+impl TestStore {
+    /// Drops the store and its database.
+    pub async fn close(self) {
+        drop(self.store);
+        match self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Database { server, name } => {
+                if let Ok(mut admin) = PgConnection::connect(&server).await {
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut admin)
+                    .await;
+                    let _ = admin.close().await;
+                }
+            }
+        }
+    }
+}
+
+/// Runs each named `async fn(Backend)` as a test on SQLite (`sqlite::name`) and on PostgreSQL
+/// (`postgres::name`).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(super::support::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(super::support::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
