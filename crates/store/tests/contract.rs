@@ -93,7 +93,16 @@ on_both_backends!(
     sql_agrees_with_the_reference_evaluator,
     webapp_sql_agrees_with_the_reference_evaluator,
     scan_jobs_follow_their_lifecycle_expire_and_are_not_doubled,
+    created_ids_never_reuse_loaded_ones,
 );
+
+/// PostgreSQL only: SQLite serves one process (its writers queue on one connection).
+mod postgres_only {
+    #[tokio::test]
+    async fn two_stores_write_one_database_at_once() {
+        super::two_stores_write_one_database_at_once().await
+    }
+}
 
 async fn one_subscription_never_sees_another(backend: Backend) {
     let Some(db) = support::open(backend, "tenancy").await else {
@@ -599,5 +608,109 @@ async fn scan_jobs_follow_their_lifecycle_expire_and_are_not_doubled(backend: Ba
             .await,
         Err(StoreError::NotFound { .. })
     ));
+    db.close().await;
+}
+
+/// Ids drawn by the database after a data set loaded explicit ones never clash with them.
+async fn created_ids_never_reuse_loaded_ones(backend: Backend) {
+    use openqps_store::{ChildChanges, TagFields};
+    let Some(db) = support::open(backend, "ids").await else {
+        return;
+    };
+    let store = &db.store;
+    let sub = store.bootstrap("x", t(1)).await.unwrap().unwrap();
+    store
+        .load(
+            sub,
+            &Dataset {
+                tags: vec![tag(1, "Prod"), tag(7, "Dev")],
+                hosts: vec![
+                    host(10, "web-a", None, &[(1, "Prod")]),
+                    host(1, "db", None, &[]),
+                ],
+                ..Dataset::default()
+            },
+        )
+        .await
+        .unwrap();
+    let fields = TagFields {
+        name: Some("New".into()),
+        ..TagFields::default()
+    };
+    let new_tag = store
+        .create_tag(sub, &fields, &ChildChanges::default(), t(5))
+        .await
+        .unwrap();
+    assert!(new_tag.id > 7, "tag id {}", new_tag.id);
+    let new_host = store
+        .create_host_asset(sub, &host(0, "new", None, &[]), t(5))
+        .await
+        .unwrap();
+    assert!(new_host.id > 10, "host id {}", new_host.id);
+    db.close().await;
+}
+
+/// Two stores on one database, as two `openqps serve` processes: concurrent creates get distinct
+/// ids and all land, and a rule tag created in the middle of them ends up on exactly the hosts
+/// its rule matches (rule re-evaluation never misses a host another process wrote meanwhile).
+async fn two_stores_write_one_database_at_once() {
+    use openqps_store::{ChildChanges, TagFields};
+    use std::sync::Arc;
+    let Some(db) = support::open(Backend::Postgres, "two").await else {
+        return;
+    };
+    let a: Arc<dyn openqps_store::Store> = Arc::from(db.reopen().await);
+    let b: Arc<dyn openqps_store::Store> = Arc::from(db.reopen().await);
+    let sub = a.bootstrap("x", t(1)).await.unwrap().unwrap();
+    assert_eq!(b.bootstrap("x", t(1)).await.unwrap(), None);
+    let mut tasks = Vec::new();
+    for (side, store) in [("a", a.clone()), ("b", b.clone())] {
+        for i in 0..15 {
+            let store = store.clone();
+            let name = if i % 3 == 0 {
+                format!("db-{side}-{i}")
+            } else {
+                format!("web-{side}-{i}")
+            };
+            tasks.push(tokio::spawn(async move {
+                store
+                    .create_host_asset(sub, &host(0, &name, None, &[]), t(10))
+                    .await
+                    .unwrap()
+                    .id
+            }));
+        }
+    }
+    let rule = TagFields {
+        name: Some("Web".into()),
+        rule_type: Some("NAME_CONTAINS".into()),
+        rule_text: Some("web".into()),
+        ..TagFields::default()
+    };
+    let web = b
+        .create_tag(sub, &rule, &ChildChanges::default(), t(10))
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap());
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 30, "every create got its own id");
+    let all = compile("HostAsset", HOSTASSET, &[]).unwrap();
+    let hosts = a.search_host_assets(sub, &all, ALL).await.unwrap().items;
+    assert_eq!(hosts.iter().map(|h| h.id).collect::<Vec<_>>(), ids);
+    for h in &hosts {
+        let tagged = h.tags.iter().any(|t| t.id == web.id);
+        assert_eq!(
+            tagged,
+            h.name.starts_with("web"),
+            "{}: {:?}",
+            h.name,
+            h.tags
+        );
+    }
+    drop((a, b));
     db.close().await;
 }

@@ -7,13 +7,13 @@
 
 use crate::StoreError;
 use sea_query::{
-    Expr, ExprTrait, LikeExpr, PostgresQueryBuilder, SelectStatement, SqliteQueryBuilder,
-    extension::postgres::PgExpr,
+    Expr, ExprTrait, LikeExpr, PostgresQueryBuilder, QueryStatementWriter, SelectStatement,
+    SqliteQueryBuilder, Values, extension::postgres::PgExpr,
 };
-use sea_query_sqlx::{SqlxBinder, SqlxValues};
+use sea_query_sqlx::SqlxValues;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, ColumnIndex, Decode, Postgres, Sqlite, Transaction, Type};
+use sqlx::{AssertSqlSafe, ColumnIndex, Decode, Postgres, SqlSafeStr, Sqlite, Transaction, Type};
 
 /// One open transaction on either back-end. Dropped without [`Conn::commit`], it rolls back.
 pub(crate) enum Conn {
@@ -56,10 +56,10 @@ impl Conn {
     /// there; on PostgreSQL it is a transaction-scoped advisory lock, which orders writers across
     /// every `openqps serve` process on the database.
     pub(crate) async fn lock(&mut self, key: i64) -> Result<(), StoreError> {
-        if let Conn::Postgres(tx) = self {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        if self.dialect() == Dialect::Postgres {
+            query("SELECT pg_advisory_xact_lock($1)")
                 .bind(key)
-                .execute(&mut **tx)
+                .execute(self)
                 .await?;
         }
         Ok(())
@@ -75,15 +75,16 @@ impl Conn {
     /// After rows were inserted with explicit ids (a data set): moves each id sequence past the
     /// largest id, so later inserts never reuse one. SQLite picks `max(id) + 1` by itself.
     pub(crate) async fn sync_id_sequences(&mut self) -> Result<(), StoreError> {
-        if let Conn::Postgres(tx) = self {
+        if self.dialect() == Dialect::Postgres {
             for table in ID_TABLES {
-                // Only ever forward: another process may have drawn ids past the largest row.
+                // Only ever forward (another process may have drawn ids past the largest row),
+                // and only when the next id would clash.
                 let sql = format!(
-                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), m) \
-                     FROM (SELECT MAX(id) AS m FROM {table}) x \
-                     WHERE m > (SELECT last_value FROM {table}_id_seq)"
+                    "SELECT setval('{table}_id_seq', m) FROM (SELECT MAX(id) AS m FROM {table}) x \
+                     WHERE m >= (SELECT CASE WHEN is_called THEN last_value + 1 \
+                     ELSE last_value END FROM {table}_id_seq)"
                 );
-                sqlx::query(AssertSqlSafe(sql)).execute(&mut **tx).await?;
+                run(self, AssertSqlSafe(sql), Values(Vec::new())).await?;
             }
         }
         Ok(())
@@ -122,29 +123,54 @@ impl Dialect {
     }
 }
 
-/// The one place dynamic SQL is executed: every statement comes from sea-query with bound
-/// values, rendered for the connection's dialect.
-pub(crate) async fn fetch(conn: &mut Conn, q: &SelectStatement) -> Result<Vec<Row>, StoreError> {
+/// `stmt` rendered for `dialect`, with its values to bind.
+fn render(dialect: Dialect, stmt: &impl QueryStatementWriter) -> (String, Values) {
+    match dialect {
+        Dialect::Sqlite => stmt.build(SqliteQueryBuilder),
+        Dialect::Postgres => stmt.build(PostgresQueryBuilder),
+    }
+}
+
+/// Runs `sql` on whichever driver `conn` is, returning its rows. With [`run`], the only code
+/// that executes SQL: every other function renders (or writes) a statement and comes here.
+async fn rows(
+    conn: &mut Conn,
+    sql: impl SqlSafeStr,
+    values: Values,
+) -> Result<Vec<Row>, StoreError> {
+    let values = SqlxValues(values);
     Ok(match conn {
-        Conn::Sqlite(tx) => {
-            let (sql, values) = q.build_sqlx(SqliteQueryBuilder);
-            sqlx::query_with(AssertSqlSafe(sql), values)
-                .fetch_all(&mut **tx)
-                .await?
-                .into_iter()
-                .map(Row::Sqlite)
-                .collect()
-        }
-        Conn::Postgres(tx) => {
-            let (sql, values) = q.build_sqlx(PostgresQueryBuilder);
-            sqlx::query_with(AssertSqlSafe(sql), values)
-                .fetch_all(&mut **tx)
-                .await?
-                .into_iter()
-                .map(Row::Postgres)
-                .collect()
-        }
+        Conn::Sqlite(tx) => (sqlx::query_with(sql, values).fetch_all(&mut **tx).await?)
+            .into_iter()
+            .map(Row::Sqlite)
+            .collect(),
+        Conn::Postgres(tx) => (sqlx::query_with(sql, values).fetch_all(&mut **tx).await?)
+            .into_iter()
+            .map(Row::Postgres)
+            .collect(),
     })
+}
+
+/// Runs `sql` for its effect; answers the number of rows it changed.
+async fn run(conn: &mut Conn, sql: impl SqlSafeStr, values: Values) -> Result<u64, StoreError> {
+    let values = SqlxValues(values);
+    Ok(match conn {
+        Conn::Sqlite(tx) => sqlx::query_with(sql, values)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+        Conn::Postgres(tx) => sqlx::query_with(sql, values)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+    })
+}
+
+/// The one place built SQL is executed: every statement comes from sea-query with bound values,
+/// rendered for the connection's dialect.
+pub(crate) async fn fetch(conn: &mut Conn, q: &SelectStatement) -> Result<Vec<Row>, StoreError> {
+    let (sql, values) = render(conn.dialect(), q);
+    rows(conn, AssertSqlSafe(sql), values).await
 }
 
 /// Runs an `INSERT … RETURNING id` and answers the id.
@@ -152,44 +178,20 @@ pub(crate) async fn insert_returning_id(
     conn: &mut Conn,
     stmt: &sea_query::InsertStatement,
 ) -> Result<i64, StoreError> {
-    let row = match conn {
-        Conn::Sqlite(tx) => {
-            let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-            Row::Sqlite(
-                sqlx::query_with(AssertSqlSafe(sql), values)
-                    .fetch_one(&mut **tx)
-                    .await?,
-            )
-        }
-        Conn::Postgres(tx) => {
-            let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
-            Row::Postgres(
-                sqlx::query_with(AssertSqlSafe(sql), values)
-                    .fetch_one(&mut **tx)
-                    .await?,
-            )
-        }
-    };
-    Ok(row.try_get(0)?)
+    let (sql, values) = render(conn.dialect(), stmt);
+    let row = rows(conn, AssertSqlSafe(sql), values)
+        .await?
+        .into_iter()
+        .next();
+    Ok(row.ok_or(sqlx::Error::RowNotFound)?.try_get(0)?)
 }
 
-pub(crate) async fn execute<S: SqlxBinder>(conn: &mut Conn, stmt: &S) -> Result<u64, StoreError> {
-    Ok(match conn {
-        Conn::Sqlite(tx) => {
-            let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-            sqlx::query_with(AssertSqlSafe(sql), values)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected()
-        }
-        Conn::Postgres(tx) => {
-            let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
-            sqlx::query_with(AssertSqlSafe(sql), values)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected()
-        }
-    })
+pub(crate) async fn execute(
+    conn: &mut Conn,
+    stmt: &impl QueryStatementWriter,
+) -> Result<u64, StoreError> {
+    let (sql, values) = render(conn.dialect(), stmt);
+    run(conn, AssertSqlSafe(sql), values).await
 }
 
 /// A fixed statement, written once for both dialects: `$1`-style placeholders (which SQLite
@@ -256,21 +258,7 @@ impl Fixed {
     }
 
     pub(crate) async fn fetch_all(self, conn: &mut Conn) -> Result<Vec<Row>, StoreError> {
-        let values = SqlxValues(sea_query::Values(self.values));
-        Ok(match conn {
-            Conn::Sqlite(tx) => sqlx::query_with(self.sql, values)
-                .fetch_all(&mut **tx)
-                .await?
-                .into_iter()
-                .map(Row::Sqlite)
-                .collect(),
-            Conn::Postgres(tx) => sqlx::query_with(self.sql, values)
-                .fetch_all(&mut **tx)
-                .await?
-                .into_iter()
-                .map(Row::Postgres)
-                .collect(),
-        })
+        rows(conn, self.sql, Values(self.values)).await
     }
 
     pub(crate) async fn fetch_optional(self, conn: &mut Conn) -> Result<Option<Row>, StoreError> {
@@ -310,16 +298,6 @@ impl Fixed {
     }
 
     pub(crate) async fn execute(self, conn: &mut Conn) -> Result<u64, StoreError> {
-        let values = SqlxValues(sea_query::Values(self.values));
-        Ok(match conn {
-            Conn::Sqlite(tx) => sqlx::query_with(self.sql, values)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected(),
-            Conn::Postgres(tx) => sqlx::query_with(self.sql, values)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected(),
-        })
+        run(conn, self.sql, Values(self.values)).await
     }
 }

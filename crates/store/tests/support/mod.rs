@@ -27,7 +27,11 @@ pub struct TestStore {
 
 enum Cleanup {
     Dir(PathBuf),
-    Database { server: String, name: String },
+    Database {
+        server: String,
+        name: String,
+        url: String,
+    },
 }
 
 fn ci() -> bool {
@@ -112,13 +116,26 @@ pub async fn open(backend: Backend, name: &str) -> Option<TestStore> {
             let store = PgStore::connect(&url).await.unwrap();
             Some(TestStore {
                 store: Box::new(store),
-                cleanup: Cleanup::Database { server, name: db },
+                cleanup: Cleanup::Database {
+                    server,
+                    name: db,
+                    url,
+                },
             })
         }
     }
 }
 
 impl TestStore {
+    /// A second, independent store on the same database, as another `openqps serve` process
+    /// would open it.
+    pub async fn reopen(&self) -> Box<dyn Store> {
+        match &self.cleanup {
+            Cleanup::Dir(dir) => Box::new(SqliteStore::open(&dir.join("db.sqlite")).await.unwrap()),
+            Cleanup::Database { url, .. } => Box::new(PgStore::connect(url).await.unwrap()),
+        }
+    }
+
     /// Drops the store and its database.
     pub async fn close(self) {
         drop(self.store);
@@ -126,7 +143,7 @@ impl TestStore {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            Cleanup::Database { server, name } => {
+            Cleanup::Database { server, name, .. } => {
                 if let Ok(mut admin) = PgConnection::connect(&server).await {
                     let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
                         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
