@@ -46,6 +46,7 @@ impl Server {
             .env("OPENQPS_ADMIN_PASSWORD", PASSWORD)
             .env_remove("OPENQPS_LISTEN")
             .env_remove("OPENQPS_DEMO")
+            .env_remove("OPENQPS_DATABASE")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
