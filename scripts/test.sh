@@ -65,6 +65,10 @@ cleanup+=("rm -f \"$log\"")
 set +e
 cargo test --workspace --all-targets --locked 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+# The golden cases once more, every server on a fresh PostgreSQL database: same answers as SQLite.
+OPENQPS_E2E_POSTGRES=1 cargo test --locked -p openqps --test golden 2>&1 | tee -a "$log"
+pg_golden=${PIPESTATUS[0]}
+[ "$status" != 0 ] || status=$pg_golden
 set -e
 
 # The conformance harness: qualysapi over HTTPS and qualys-cli over HTTP against the binary.

@@ -6,58 +6,7 @@
 
 mod support;
 
-use sqlx::{Connection, PgConnection};
-use support::Server;
-
-const URL_VAR: &str = "OPENQPS_TEST_POSTGRES_URL";
-
-/// A fresh database on the test server and its URL; `None` (after a notice) outside CI when no
-/// server is configured.
-fn fresh_database(name: &str) -> Option<(String, String, String)> {
-    let server = match std::env::var(URL_VAR) {
-        Ok(url) if !url.is_empty() => url,
-        _ if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false") => {
-            panic!("CI is set but {URL_VAR} is not: the PostgreSQL tests must run in CI")
-        }
-        _ => {
-            eprintln!("{URL_VAR} is not set: skipping this PostgreSQL test");
-            return None;
-        }
-    };
-    let db = format!("openqps_e2e_{name}_{}", std::process::id());
-    admin(
-        &server,
-        &[
-            format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
-            format!("CREATE DATABASE {db}"),
-        ],
-    );
-    let after_scheme = server.find("://").map_or(0, |i| i + 3);
-    let (base, query) = server.split_at(server.find('?').unwrap_or(server.len()));
-    let host_end = base[after_scheme..]
-        .find('/')
-        .map_or(base.len(), |i| after_scheme + i);
-    let url = format!("{}/{db}{query}", &base[..host_end]);
-    Some((server, db, url))
-}
-
-fn admin(server: &str, statements: &[String]) {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            let mut conn = PgConnection::connect(server)
-                .await
-                .unwrap_or_else(|e| panic!("cannot connect to {URL_VAR}: {e}"));
-            for sql in statements {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
-            }
-        });
-}
+use support::{PgDatabase, Server, postgres_server};
 
 fn tag_body(name: &str) -> String {
     format!("<ServiceRequest><data><Tag><name>{name}</name></Tag></data></ServiceRequest>")
@@ -65,9 +14,12 @@ fn tag_body(name: &str) -> String {
 
 #[test]
 fn two_servers_share_one_postgres_database() {
-    let Some((server, db, url)) = fresh_database("two") else {
+    let Some(server) = postgres_server() else {
         return;
     };
+    // Declared first, dropped last: after both servers stopped.
+    let db = PgDatabase::create(&server);
+    let url = db.url.clone();
     // Both start at once on the empty database: one migrates it, creates the subscription and
     // loads the demo data; the other waits for the migration lock and finds them.
     let (a, b) = std::thread::scope(|scope| {
@@ -136,9 +88,7 @@ fn two_servers_share_one_postgres_database() {
         );
         assert_eq!(r.tag("count").as_deref(), Some("24"), "{}", r.body);
     }
+    // The servers stop before their database is dropped.
     drop((a, b));
-    admin(
-        &server,
-        &[format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")],
-    );
+    drop(db);
 }

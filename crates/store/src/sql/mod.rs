@@ -580,8 +580,19 @@ impl<B: Send + Sync> Store for SqlStore<B> {
     }
 
     async fn expire_scan_jobs(&self, now: Timestamp) -> Result<u64, StoreError> {
-        // One UPDATE across subscriptions: its row locks are enough.
+        // Across subscriptions: take the lock of each one with due jobs, in ascending order (a
+        // writer holds one subscription lock at most, so no cycle can form), then one UPDATE.
         let mut tx = self.begin().await?;
+        let subs = query(
+            "SELECT DISTINCT subscription_id FROM scan_job \
+             WHERE state = 'QUEUED' AND expires_at <= $1 ORDER BY subscription_id",
+        )
+        .bind(now.as_second())
+        .fetch_all(&mut tx)
+        .await?;
+        for row in subs {
+            tx.lock(row.try_get(0)?).await?;
+        }
         let n = write::expire_due(&mut tx, None, now).await?;
         tx.commit().await?;
         Ok(n)
