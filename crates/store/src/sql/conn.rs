@@ -91,15 +91,8 @@ impl Conn {
     }
 }
 
-/// Tables whose `id` comes from a sequence and may also be given explicitly (data sets).
-const ID_TABLES: [&str; 6] = [
-    "subscription",
-    "app_user",
-    "tag",
-    "asset",
-    "agent_act_key",
-    "agent_config",
-];
+/// Tables whose `id` comes from a sequence and that a data set fills with explicit ids.
+const ID_TABLES: [&str; 4] = ["tag", "asset", "agent_act_key", "agent_config"];
 
 /// The advisory lock key of writes that are not scoped to one subscription (first-start
 /// bootstrap). Subscription ids start at 1.
