@@ -11,6 +11,7 @@
 use super::{Pools, SqlStore};
 use crate::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -22,12 +23,16 @@ impl SqlStore<Postgres> {
     /// Several processes may do this at once: migrations run under sqlx's advisory lock.
     pub async fn connect(url: &str) -> Result<SqlStore<Postgres>, StoreError> {
         let options = PgConnectOptions::from_str(url)?;
+        // One plain connection first: a wrong address or password fails here at once with its
+        // own message (a pool would retry until its timeout and only report that).
+        let mut conn = PgConnection::connect_with(&options).await?;
+        sqlx::migrate!("migrations/postgres").run(&mut conn).await?;
+        conn.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
-        sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(SqlStore::new(Pools::Postgres(pool)))
     }
 }
