@@ -102,6 +102,11 @@ mod postgres_only {
     async fn two_stores_write_one_database_at_once() {
         super::two_stores_write_one_database_at_once().await
     }
+
+    #[tokio::test]
+    async fn concurrent_parent_changes_never_make_a_cycle() {
+        super::concurrent_parent_changes_never_make_a_cycle().await
+    }
 }
 
 async fn one_subscription_never_sees_another(backend: Backend) {
@@ -709,6 +714,75 @@ async fn two_stores_write_one_database_at_once() {
             "{}: {:?}",
             h.name,
             h.tags
+        );
+    }
+    drop((a, b));
+    db.close().await;
+}
+
+/// Two stores on one database: one makes tag X the parent of Y while the other makes Y the parent
+/// of X. Each checks for a cycle before it writes, so without the write lock both could pass;
+/// with it, exactly one wins and the other is refused.
+async fn concurrent_parent_changes_never_make_a_cycle() {
+    use openqps_store::{ChildChanges, Selector, StoreError, TagFields};
+    use std::sync::Arc;
+    let Some(db) = support::open(Backend::Postgres, "cycle").await else {
+        return;
+    };
+    let a: Arc<dyn openqps_store::Store> = Arc::from(db.reopen().await);
+    let b: Arc<dyn openqps_store::Store> = Arc::from(db.reopen().await);
+    let sub = a.bootstrap("x", t(1)).await.unwrap().unwrap();
+    let named = |name: String| TagFields {
+        name: Some(name),
+        ..TagFields::default()
+    };
+    for round in 0..20 {
+        let none = ChildChanges::default();
+        let x = a
+            .create_tag(sub, &named(format!("X{round}")), &none, t(2))
+            .await
+            .unwrap()
+            .id;
+        let y = a
+            .create_tag(sub, &named(format!("Y{round}")), &none, t(2))
+            .await
+            .unwrap()
+            .id;
+        let adopt = |store: Arc<dyn openqps_store::Store>, child: i64, parent: i64| {
+            tokio::spawn(async move {
+                let fields = TagFields {
+                    parent_id: Some(parent),
+                    ..TagFields::default()
+                };
+                store
+                    .update_tags(
+                        sub,
+                        &Selector::Id(child),
+                        &fields,
+                        &ChildChanges::default(),
+                        t(3),
+                    )
+                    .await
+            })
+        };
+        let (one, two) = (adopt(a.clone(), y, x), adopt(b.clone(), x, y));
+        let results = [one.await.unwrap(), two.await.unwrap()];
+        let won = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(won, 1, "round {round}: {results:?}");
+        assert!(
+            results
+                .iter()
+                .any(|r| matches!(r, Err(StoreError::Conflict(_)))),
+            "round {round}: {results:?}"
+        );
+        let parent_of = |id| {
+            let a = a.clone();
+            async move { a.get_tag(sub, id).await.unwrap().unwrap().parent_id }
+        };
+        let (px, py) = (parent_of(x).await, parent_of(y).await);
+        assert!(
+            px.is_none() || py.is_none(),
+            "round {round}: X under {px:?}, Y under {py:?}"
         );
     }
     drop((a, b));
