@@ -254,7 +254,7 @@ proptest! {
         let want = expected(&hosts, &filter);
         // Asked once: without a server (outside CI) the notice is printed once, not per case.
         static POSTGRES: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        let postgres = *POSTGRES.get_or_init(|| support::postgres_url().is_some());
+        let postgres = *POSTGRES.get_or_init(|| support::postgres_server().is_some());
         for backend in [Backend::Sqlite, Backend::Postgres] {
             if backend == Backend::Postgres && !postgres {
                 continue;

@@ -26,33 +26,16 @@ pub struct Server {
     client: reqwest::blocking::Client,
 }
 
-pub const POSTGRES_URL_VAR: &str = "OPENQPS_TEST_POSTGRES_URL";
+#[path = "../../../store/tests/support/postgres_env.rs"]
+mod postgres_env;
+pub use postgres_env::{POSTGRES_URL_VAR, postgres_server};
+use postgres_env::{fresh_database_sql, with_database};
 
 /// A fresh database on the PostgreSQL test server, dropped with this value.
 pub struct PgDatabase {
     pub url: String,
     server: String,
     name: String,
-}
-
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
-
-/// The PostgreSQL test server, or `None` (after a notice) when none is configured outside CI.
-/// Under CI a missing server fails the test.
-pub fn postgres_server() -> Option<String> {
-    match std::env::var(POSTGRES_URL_VAR) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if ci() => panic!(
-            "CI is set but {POSTGRES_URL_VAR} is not: the PostgreSQL tests must run in CI \
-             (scripts/test.sh starts a server and sets it)"
-        ),
-        _ => {
-            eprintln!("{POSTGRES_URL_VAR} is not set: skipping this PostgreSQL test");
-            None
-        }
-    }
 }
 
 fn postgres_admin(server: &str, statements: &[String]) {
@@ -83,20 +66,9 @@ impl PgDatabase {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::SeqCst)
         );
-        postgres_admin(
-            server,
-            &[
-                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                format!("CREATE DATABASE {name}"),
-            ],
-        );
-        let after_scheme = server.find("://").map_or(0, |i| i + 3);
-        let (base, query) = server.split_at(server.find('?').unwrap_or(server.len()));
-        let host_end = base[after_scheme..]
-            .find('/')
-            .map_or(base.len(), |i| after_scheme + i);
+        postgres_admin(server, &fresh_database_sql(&name));
         PgDatabase {
-            url: format!("{}/{name}{query}", &base[..host_end]),
+            url: with_database(server, &name),
             server: server.to_string(),
             name,
         }

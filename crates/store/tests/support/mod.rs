@@ -11,7 +11,8 @@ use sqlx::{Connection, PgConnection};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-pub const POSTGRES_URL_VAR: &str = "OPENQPS_TEST_POSTGRES_URL";
+mod postgres_env;
+pub use postgres_env::{POSTGRES_URL_VAR, fresh_database_sql, postgres_server, with_database};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -34,38 +35,6 @@ enum Cleanup {
     },
 }
 
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
-
-/// The PostgreSQL server to test on, or `None` (after a notice) when there is none outside CI.
-pub fn postgres_url() -> Option<String> {
-    match std::env::var(POSTGRES_URL_VAR) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if ci() => panic!(
-            "CI is set but {POSTGRES_URL_VAR} is not: the PostgreSQL tests must run in CI \
-             (scripts/test.sh starts a server and sets it)"
-        ),
-        _ => {
-            eprintln!("{POSTGRES_URL_VAR} is not set: skipping the PostgreSQL half of this test");
-            None
-        }
-    }
-}
-
-/// `url` with its database name replaced by `db`.
-pub fn with_database(url: &str, db: &str) -> String {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let (base, query) = match url.find('?') {
-        Some(q) => (&url[..q], &url[q..]),
-        None => (url, ""),
-    };
-    let host_end = base[after_scheme..]
-        .find('/')
-        .map_or(base.len(), |i| after_scheme + i);
-    format!("{}/{db}{query}", &base[..host_end])
-}
-
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
 /// A fresh, empty database on the test server; returns its URL. Names are unique per process
@@ -80,11 +49,7 @@ pub async fn fresh_database(server: &str, name: &str) -> (String, String) {
     let mut admin = PgConnection::connect(server)
         .await
         .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_URL_VAR} ({server}): {e}"));
-    // One statement each: DROP and CREATE DATABASE cannot share a (implicit) transaction.
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
-        format!("CREATE DATABASE {db}"),
-    ] {
+    for sql in fresh_database_sql(&db) {
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
             .execute(&mut admin)
             .await
@@ -111,7 +76,7 @@ pub async fn open(backend: Backend, name: &str) -> Option<TestStore> {
             })
         }
         Backend::Postgres => {
-            let server = postgres_url()?;
+            let server = postgres_server()?;
             let (url, db) = fresh_database(&server, name).await;
             let store = PgStore::connect(&url).await.unwrap();
             Some(TestStore {
