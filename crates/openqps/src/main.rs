@@ -20,7 +20,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the QPS API on an embedded SQLite database.
+    /// Serve the QPS API on an embedded SQLite database, or on PostgreSQL (--database).
     Serve(serve::ServeArgs),
     /// Run a Linux agent against an openqps server (/agent/v1): inventory and SwCA scans.
     Agent(agent::AgentArgs),

@@ -4,7 +4,7 @@ use argon2::password_hash::PasswordHasher;
 use openqps_server::auth::TokenKey;
 use openqps_server::limits::{LimitConfig, RateLimit};
 use openqps_server::{AppState, ServerConfig, router};
-use openqps_store::{SqliteStore, Store};
+use openqps_store::{PgStore, SqliteStore, Store};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,9 +18,15 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "OPENQPS_LISTEN", default_value = DEFAULT_LISTEN)]
     listen: SocketAddr,
-    /// Folder holding the database; created if missing.
+    /// Folder holding the SQLite database (unless --database names another) and `token.key`;
+    /// created if missing.
     #[arg(long, env = "OPENQPS_DATA_DIR", default_value = "openqps-data")]
     data_dir: PathBuf,
+    /// The database: a PostgreSQL URL (postgres://user:pass@host:port/db), which several
+    /// processes may share, or a SQLite file (a path or sqlite:PATH). Default: openqps.db in
+    /// --data-dir.
+    #[arg(long, env = "OPENQPS_DATABASE", value_name = "URL|PATH")]
+    database: Option<String>,
     /// Load the demo data set into an empty subscription.
     #[arg(long, env = "OPENQPS_DEMO")]
     demo: bool,
@@ -60,11 +66,11 @@ pub struct ServeArgs {
 pub async fn run(args: ServeArgs) -> Result<(), String> {
     std::fs::create_dir_all(&args.data_dir)
         .map_err(|e| format!("cannot create {}: {e}", args.data_dir.display()))?;
-    let db = args.data_dir.join("openqps.db");
-    let store = SqliteStore::open(&db)
-        .await
-        .map_err(|e| format!("cannot open {}: {e}", db.display()))?;
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store = open_store(&Database::parse(
+        args.database.as_deref(),
+        &args.data_dir.join("openqps.db"),
+    ))
+    .await?;
     bootstrap(store.as_ref()).await?;
     if args.demo {
         load_demo(store.as_ref()).await?;
@@ -130,6 +136,75 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         signal
     )?;
     Ok(())
+}
+
+/// Where the data lives, as `--database` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Database {
+    /// A `postgres://` or `postgresql://` URL is PostgreSQL; `sqlite:PATH`, `sqlite://PATH` or
+    /// a plain path is a SQLite file; nothing is `default`.
+    fn parse(given: Option<&str>, default: &std::path::Path) -> Database {
+        match given.map(str::trim).filter(|s| !s.is_empty()) {
+            None => Database::Sqlite(default.to_path_buf()),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Database::Postgres(url.to_string())
+            }
+            Some(s) => {
+                let path = s
+                    .strip_prefix("sqlite://")
+                    .or_else(|| s.strip_prefix("sqlite:"))
+                    .unwrap_or(s);
+                Database::Sqlite(PathBuf::from(path))
+            }
+        }
+    }
+}
+
+/// `url` without its password, for messages.
+fn redacted(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => match rest[..at].find(':') {
+            Some(colon) => format!(
+                "{}{}:***{}",
+                &url[..scheme_end],
+                &rest[..colon],
+                &rest[at..]
+            ),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+async fn open_store(db: &Database) -> Result<Arc<dyn Store>, String> {
+    Ok(match db {
+        Database::Sqlite(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
+            Arc::new(
+                SqliteStore::open(path)
+                    .await
+                    .map_err(|e| format!("cannot open {}: {e}", path.display()))?,
+            )
+        }
+        Database::Postgres(url) => Arc::new(
+            PgStore::connect(url)
+                .await
+                .map_err(|e| format!("cannot open {}: {e}", redacted(url)))?,
+        ),
+    })
 }
 
 /// On an empty database: the subscription and its `admin`, whose password comes from
@@ -217,7 +292,14 @@ async fn load_demo(store: &dyn Store) -> Result<(), String> {
         return Ok(());
     }
     let data = crate::demo::dataset();
-    store.load(sub, &data).await.map_err(|e| e.to_string())?;
+    if let Err(e) = store.load(sub, &data).await {
+        // Another process on the same (PostgreSQL) database may have loaded it meanwhile.
+        if store.asset_count(sub).await.map_err(|e| e.to_string())? > 0 {
+            println!("Demo data: another process loaded it; nothing loaded.");
+            return Ok(());
+        }
+        return Err(e.to_string());
+    }
     println!(
         "Demo data loaded: {} host assets, {} web applications, {} tags.",
         data.hosts.len(),
@@ -258,4 +340,51 @@ fn spawn_expiry(store: Arc<dyn Store>) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Database, redacted};
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn database_names_pick_the_back_end() {
+        let default = Path::new("openqps-data/openqps.db");
+        let parse = |s: Option<&str>| Database::parse(s, default);
+        assert_eq!(parse(None), Database::Sqlite(default.into()));
+        assert_eq!(parse(Some("")), Database::Sqlite(default.into()));
+        assert_eq!(
+            parse(Some("postgres://u:p@db/openqps")),
+            Database::Postgres("postgres://u:p@db/openqps".into())
+        );
+        assert_eq!(
+            parse(Some("postgresql://db/openqps")),
+            Database::Postgres("postgresql://db/openqps".into())
+        );
+        assert_eq!(
+            parse(Some("sqlite:/var/lib/q.db")),
+            Database::Sqlite(PathBuf::from("/var/lib/q.db"))
+        );
+        assert_eq!(
+            parse(Some("sqlite://q.db")),
+            Database::Sqlite(PathBuf::from("q.db"))
+        );
+        assert_eq!(
+            parse(Some("data/q.db")),
+            Database::Sqlite(PathBuf::from("data/q.db"))
+        );
+    }
+
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        assert_eq!(
+            redacted("postgres://user:secret@host:5432/db"),
+            "postgres://user:***@host:5432/db"
+        );
+        assert_eq!(redacted("postgres://host/db"), "postgres://host/db");
+        assert_eq!(
+            redacted("postgres://user@host/db"),
+            "postgres://user@host/db"
+        );
+    }
 }

@@ -2,11 +2,12 @@
 //! index-backed subquery over a collection table (tags, ports, software, WAS custom attributes);
 //! nothing is ever filtered in memory.
 
+use crate::sql::Dialect;
 use openqps_query::fields::{
     ActKeyField, AgentConfigField, AssetField, HostField, TagField, WebAppField,
 };
 use openqps_query::{Condition, Filter, Operator, Value};
-use sea_query::{Expr, ExprTrait, JoinType, LikeExpr, Query, SelectStatement};
+use sea_query::{Expr, ExprTrait, JoinType, Query, SelectStatement};
 
 /// Where a criterion looks, in SQL terms.
 #[derive(Debug, Clone, Copy)]
@@ -151,15 +152,21 @@ impl SqlTarget for AgentConfigField {
 }
 
 /// Adds every condition of `filter` to `q`, which selects from `asset a` of subscription `sub`.
-pub(crate) fn apply<F: SqlTarget>(q: &mut SelectStatement, filter: &Filter<F>, sub: i64) {
+/// `dialect` only picks how `CONTAINS` folds case (see [`Dialect::like`]).
+pub(crate) fn apply<F: SqlTarget>(
+    q: &mut SelectStatement,
+    filter: &Filter<F>,
+    sub: i64,
+    dialect: Dialect,
+) {
     for c in &filter.conditions {
-        q.and_where(condition(c, sub));
+        q.and_where(condition(c, sub, dialect));
     }
 }
 
-fn condition<F: SqlTarget>(c: &Condition<F>, sub: i64) -> Expr {
+fn condition<F: SqlTarget>(c: &Condition<F>, sub: i64, d: Dialect) -> Expr {
     match c.target.target() {
-        Target::Col(t, col) => scalar(Expr::col((t, col)), c.op, &c.value),
+        Target::Col(t, col) => scalar(Expr::col((t, col)), c.op, &c.value, d),
         Target::BoolCol(t, col) => {
             let v = matches!(c.value, Value::Bool(true)) as i64;
             match c.op {
@@ -183,6 +190,7 @@ fn condition<F: SqlTarget>(c: &Condition<F>, sub: i64) -> Expr {
                 .to_owned(),
             Expr::col(("wa", "value")),
             c,
+            d,
         ),
         Target::TagName => collection(
             Query::select()
@@ -198,6 +206,7 @@ fn condition<F: SqlTarget>(c: &Condition<F>, sub: i64) -> Expr {
                 .to_owned(),
             Expr::col(("t", "name")),
             c,
+            d,
         ),
         Target::TagId => collection(
             Query::select()
@@ -206,6 +215,7 @@ fn condition<F: SqlTarget>(c: &Condition<F>, sub: i64) -> Expr {
                 .to_owned(),
             Expr::col(("at", "tag_id")),
             c,
+            d,
         ),
         Target::Port => collection(
             Query::select()
@@ -214,6 +224,7 @@ fn condition<F: SqlTarget>(c: &Condition<F>, sub: i64) -> Expr {
                 .to_owned(),
             Expr::col(("p", "port")),
             c,
+            d,
         ),
         Target::Agent(col) => collection(
             Query::select()
@@ -222,6 +233,7 @@ fn condition<F: SqlTarget>(c: &Condition<F>, sub: i64) -> Expr {
                 .to_owned(),
             Expr::col(("g", col)),
             c,
+            d,
         ),
         Target::Cloud(kind, col) => {
             let mut base = Query::select()
@@ -231,7 +243,7 @@ fn condition<F: SqlTarget>(c: &Condition<F>, sub: i64) -> Expr {
             if let Some(kind) = kind {
                 base.and_where(Expr::col(("cs", "kind")).eq(kind));
             }
-            collection(base, Expr::col(("cs", col)), c)
+            collection(base, Expr::col(("cs", col)), c, d)
         }
         Target::Software => collection(
             Query::select()
@@ -240,13 +252,14 @@ fn condition<F: SqlTarget>(c: &Condition<F>, sub: i64) -> Expr {
                 .to_owned(),
             Expr::col(("s", "name")),
             c,
+            d,
         ),
     }
 }
 
 /// A condition on a column holding one value. `NOT EQUALS` also matches an absent value: a host
 /// without an OS is "not Windows".
-fn scalar(col: Expr, op: Operator, value: &Value) -> Expr {
+fn scalar(col: Expr, op: Operator, value: &Value, d: Dialect) -> Expr {
     match (op, value) {
         (Operator::Equals, Value::Time { start, end }) => col.clone().gte(*start).and(col.lt(*end)),
         (Operator::NotEquals, Value::Time { start, end }) => col
@@ -256,7 +269,7 @@ fn scalar(col: Expr, op: Operator, value: &Value) -> Expr {
             .or(col.gte(*end)),
         (Operator::Greater, Value::Time { end, .. }) => col.gte(*end),
         (Operator::Lesser, Value::Time { start, .. }) => col.lt(*start),
-        (Operator::Contains, Value::Text(s)) => col.like(contains_pattern(s)),
+        (Operator::Contains, Value::Text(s)) => d.like(col, contains_pattern(s)),
         (Operator::Equals, v) => col.eq(sql_value(v)),
         (Operator::NotEquals, v) => col.clone().is_null().or(col.ne(sql_value(v))),
         (Operator::Greater, v) => col.gt(sql_value(v)),
@@ -271,18 +284,18 @@ fn scalar(col: Expr, op: Operator, value: &Value) -> Expr {
 
 /// A condition on a collection (tags, ports, software): the asset qualifies when one element
 /// satisfies it; `NOT EQUALS` when none equals the value, `NONE` when it has no element at all.
-fn collection<F>(base: SelectStatement, element: Expr, c: &Condition<F>) -> Expr {
+fn collection<F>(base: SelectStatement, element: Expr, c: &Condition<F>, d: Dialect) -> Expr {
     let id = Expr::col(("a", "id"));
     match c.op {
         Operator::NotEquals => {
             let mut q = base;
-            q.and_where(scalar(element, Operator::Equals, &c.value));
+            q.and_where(scalar(element, Operator::Equals, &c.value, d));
             id.not_in_subquery(q)
         }
         Operator::None => id.not_in_subquery(base),
         op => {
             let mut q = base;
-            q.and_where(scalar(element, op, &c.value));
+            q.and_where(scalar(element, op, &c.value, d));
             id.in_subquery(q)
         }
     }
@@ -301,7 +314,7 @@ fn sql_value(v: &Value) -> sea_query::Value {
 }
 
 /// `%text%` with `%`, `_` and `\` escaped, so user text matches literally.
-fn contains_pattern(s: &str) -> LikeExpr {
+fn contains_pattern(s: &str) -> String {
     let mut p = String::with_capacity(s.len() + 2);
     p.push('%');
     for ch in s.chars() {
@@ -311,5 +324,5 @@ fn contains_pattern(s: &str) -> LikeExpr {
         p.push(ch);
     }
     p.push('%');
-    LikeExpr::new(p).escape('\\')
+    p
 }

@@ -1,21 +1,23 @@
 //! Storage. Only this crate knows SQL.
 //!
-//! [`Store`] is the one interface the server talks to; [`SqliteStore`] is the embedded back-end.
-//! Criteria arrive as typed [`openqps_query::Filter`]s and are compiled to SQL by [`filter_sql`]
-//! (sea-query, so one builder serves every dialect); every write is one transaction.
+//! [`Store`] is the one interface the server talks to. [`SqlStore`] implements it once for both
+//! back-ends: [`SqliteStore`] (embedded, no set-up) and [`PgStore`] (PostgreSQL, shared by several
+//! processes). Criteria arrive as typed [`openqps_query::Filter`]s and are compiled to SQL by
+//! [`filter_sql`] (sea-query, so one builder serves every dialect); every write is one
+//! transaction.
 
 mod dataset;
 mod error;
 mod filter_sql;
 mod host_change;
 mod rows;
-mod sqlite;
+mod sql;
 
 pub use dataset::Dataset;
 pub use error::StoreError;
 pub use host_change::{AssetChange, HostAssetChange, HostFields, TagChanges};
 pub use openqps_model::ListOps;
-pub use sqlite::SqliteStore;
+pub use sql::{PgStore, Postgres, SqlStore, Sqlite, SqliteStore};
 
 use async_trait::async_trait;
 use openqps_model::{

@@ -1,12 +1,11 @@
 //! Rows to domain types.
 
 use crate::StoreError;
+use crate::sql::Row;
 use openqps_model::{
     AgentInfo, Asset, AssetType, DockerInfo, HostAsset, HostDetails, IdName, LastScan, Module,
     Scanner, Timestamp, TrackingMethod, WebApp, WebAppConfig, WebAppDetails, WebAppOwner,
 };
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
 pub(crate) fn ts(secs: i64) -> Result<Timestamp, StoreError> {
     Timestamp::from_second(secs).map_err(|e| StoreError::Corrupt(format!("time {secs}: {e}")))
@@ -64,7 +63,7 @@ pub(crate) const HOST_COLUMNS: &[(&str, &str)] = &[
 ];
 
 /// A host asset without its collections (tags, ports, …), which are loaded in batches.
-pub(crate) fn host(r: &SqliteRow) -> Result<HostAsset, StoreError> {
+pub(crate) fn host(r: &Row) -> Result<HostAsset, StoreError> {
     let tracking: Option<String> = r.try_get(15)?;
     let tracking = tracking
         .as_deref()
@@ -124,7 +123,7 @@ pub(crate) fn host(r: &SqliteRow) -> Result<HostAsset, StoreError> {
 }
 
 /// The agent columns starting at `at`, `None` when the host has no agent row.
-pub(crate) fn agent(r: &SqliteRow, at: usize) -> Result<Option<AgentInfo>, StoreError> {
+pub(crate) fn agent(r: &Row, at: usize) -> Result<Option<AgentInfo>, StoreError> {
     let Some(agent_id) = r.try_get::<Option<String>, _>(at)? else {
         return Ok(None);
     };
@@ -153,7 +152,7 @@ pub(crate) const ASSET_COLUMNS: &[(&str, &str)] = &[
     ("a", "criticality_score"),
 ];
 
-pub(crate) fn asset(r: &SqliteRow) -> Result<Asset, StoreError> {
+pub(crate) fn asset(r: &Row) -> Result<Asset, StoreError> {
     let ty: String = r.try_get(4)?;
     Ok(Asset {
         id: r.try_get(0)?,
@@ -209,7 +208,7 @@ pub(crate) const WEBAPP_COLUMNS: &[(&str, &str)] = &[
 ];
 
 /// The user whose four columns (id, username, first and last name) start at `at`, if any.
-pub(crate) fn user_at(r: &SqliteRow, at: usize) -> Result<Option<WebAppOwner>, StoreError> {
+pub(crate) fn user_at(r: &Row, at: usize) -> Result<Option<WebAppOwner>, StoreError> {
     let Some(id) = r.try_get::<Option<i64>, _>(at)? else {
         return Ok(None);
     };
@@ -222,7 +221,7 @@ pub(crate) fn user_at(r: &SqliteRow, at: usize) -> Result<Option<WebAppOwner>, S
 }
 
 /// A web app without its lists (tags, attributes, URL lists, comments), loaded in batches.
-pub(crate) fn webapp(r: &SqliteRow) -> Result<WebApp, StoreError> {
+pub(crate) fn webapp(r: &Row) -> Result<WebApp, StoreError> {
     let config = match r.try_get::<Option<String>, _>(29)?.as_deref() {
         Some("HOURS") => r
             .try_get::<Option<i64>, _>(30)?

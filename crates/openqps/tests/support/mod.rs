@@ -1,5 +1,9 @@
 //! Shared end-to-end helpers: start the real `openqps` binary on a free port, talk HTTP to it,
 //! validate XML against our XSDs with xmllint, and fingerprint the database.
+//!
+//! With `OPENQPS_E2E_POSTGRES` set, every server started without `--database` runs on a fresh
+//! PostgreSQL database on the server `OPENQPS_TEST_POSTGRES_URL` names instead of SQLite (the
+//! golden suite runs so in `scripts/test.sh`); `fingerprint` then reads that database.
 
 #![allow(dead_code)]
 
@@ -24,7 +28,70 @@ pub struct Server {
     /// The HTTPS address, when started with `--tls-cert`.
     pub tls_base: Option<String>,
     pub data_dir: PathBuf,
+    /// The PostgreSQL database it runs on, if any (dropped with the server).
+    pub postgres: Option<PgDatabase>,
     client: reqwest::blocking::Client,
+}
+
+#[path = "../../../store/tests/support/postgres_env.rs"]
+mod postgres_env;
+pub use postgres_env::{POSTGRES_URL_VAR, postgres_server};
+use postgres_env::{fresh_database_sql, with_database};
+
+/// A fresh database on the PostgreSQL test server, dropped with this value.
+pub struct PgDatabase {
+    pub url: String,
+    server: String,
+    name: String,
+}
+
+fn postgres_admin(server: &str, statements: &[String]) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(server)
+                .await
+                .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_URL_VAR}: {e}"));
+            for sql in statements {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+                    .execute(&mut conn)
+                    .await
+                    .expect("admin statement");
+            }
+        });
+}
+
+impl PgDatabase {
+    /// A fresh, empty database on `server`; one statement each, as DROP and CREATE DATABASE
+    /// cannot share a transaction.
+    pub fn create(server: &str) -> PgDatabase {
+        let name = format!(
+            "openqps_e2e_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        postgres_admin(server, &fresh_database_sql(&name));
+        PgDatabase {
+            url: with_database(server, &name),
+            server: server.to_string(),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        postgres_admin(
+            &self.server,
+            &[format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            )],
+        );
+    }
 }
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -46,13 +113,27 @@ impl Server {
 
     /// Starts on an existing data folder (a restart).
     pub fn start_in(data_dir: PathBuf, extra: &[&str]) -> Server {
+        let postgres = (std::env::var_os("OPENQPS_E2E_POSTGRES").is_some()
+            && !extra.contains(&"--database"))
+        .then(|| {
+            let server = postgres_server().unwrap_or_else(|| {
+                panic!("OPENQPS_E2E_POSTGRES is set, so {POSTGRES_URL_VAR} must be")
+            });
+            PgDatabase::create(&server)
+        });
         let mut child = Command::new(env!("CARGO_BIN_EXE_openqps"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&data_dir)
             .args(extra)
+            .args(
+                postgres
+                    .iter()
+                    .flat_map(|db| ["--database", db.url.as_str()]),
+            )
             .env("OPENQPS_ADMIN_PASSWORD", PASSWORD)
             .env_remove("OPENQPS_LISTEN")
             .env_remove("OPENQPS_DEMO")
+            .env_remove("OPENQPS_DATABASE")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -86,6 +167,7 @@ impl Server {
             base,
             tls_base,
             data_dir,
+            postgres,
             client: http_client(),
         }
     }
@@ -150,7 +232,10 @@ impl Server {
     /// Every row of every table, in a stable order: equal before and after a call means the call
     /// wrote nothing.
     pub fn fingerprint(&self) -> String {
-        fingerprint(&self.data_dir.join("openqps.db"))
+        match &self.postgres {
+            Some(db) => postgres_fingerprint(&db.url),
+            None => fingerprint(&self.data_dir.join("openqps.db")),
+        }
     }
 }
 
@@ -276,6 +361,37 @@ pub fn row_count(db: &Path, table: &str) -> i64 {
         pool.close().await;
         n
     })
+}
+
+/// [`fingerprint`] of a PostgreSQL database: every row of every table, as JSON, sorted.
+pub fn postgres_fingerprint(url: &str) -> String {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(url).await.expect("open db");
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%' ORDER BY 1",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .expect("tables");
+            let mut out = String::new();
+            for t in tables {
+                let rows: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT COALESCE(json_agg(j ORDER BY j), '[]')::text \
+                     FROM (SELECT row_to_json(x)::text AS j FROM \"{t}\" x) y"
+                )))
+                .fetch_one(&mut conn)
+                .await
+                .expect("rows");
+                out.push_str(&format!("{t}: {rows}\n"));
+            }
+            out
+        })
 }
 
 pub fn fingerprint(db: &Path) -> String {

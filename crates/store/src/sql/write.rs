@@ -1,18 +1,18 @@
 //! Writes. Each function runs inside the caller's transaction.
 
+use super::conn::{Conn, Row, query};
 use super::{execute, existing_id, fetch, matching_ids};
 use crate::filter_sql::SqlTarget;
 use crate::{AssetChange, HostAssetChange, ScanRequest, Selector, StoreError, TagChanges};
 use openqps_model::{SubscriptionId, Timestamp};
 use sea_query::{Expr, ExprTrait, OnConflict, Query, SelectStatement};
-use sqlx::{Row, SqliteConnection};
 
 /// Large id lists are split so no statement exceeds SQLite's bound-parameter limit.
 pub(crate) const CHUNK: usize = 5_000;
 
 /// The ids a selector names: the one id (which must exist in `base`) or all that match.
 pub(crate) async fn select<F: SqlTarget>(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     base: SelectStatement,
     target: &Selector<F>,
     sub: SubscriptionId,
@@ -31,7 +31,7 @@ pub(crate) async fn select<F: SqlTarget>(
 }
 
 pub(crate) async fn update_hosts(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     ids: &[i64],
     change: &HostAssetChange,
@@ -71,7 +71,7 @@ pub(crate) async fn update_hosts(
 
 /// Applies `set`/`add`/`remove` of tag ids to every asset of `ids`.
 pub(crate) async fn change_tags(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     ids: &[i64],
     tags: &TagChanges,
@@ -111,7 +111,7 @@ pub(crate) async fn change_tags(
 
 /// Name, criticality and tags of any asset (host or web app), and `modified`.
 pub(crate) async fn update_assets(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     ids: &[i64],
     change: &AssetChange,
@@ -136,12 +136,12 @@ pub(crate) async fn update_assets(
 
 /// Writes every scalar field of a host back, and `modified`.
 async fn write_host_row(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     h: &openqps_model::HostAsset,
     at: Timestamp,
 ) -> Result<(), StoreError> {
     let secs = |t: Option<Timestamp>| t.map(|t| t.as_second());
-    sqlx::query(
+    query(
         "UPDATE asset SET name = $1, criticality_score = $2, qweb_host_id = $3, \
          last_vuln_scan = $4, last_compliance_scan = $5, last_system_boot = $6, \
          last_logged_on_user = $7, fqdn = $8, os = $9, dns_host_name = $10, netbios_name = $11, \
@@ -187,7 +187,7 @@ async fn write_host_row(
 }
 
 pub(crate) async fn check_tags_exist(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     wanted: &[i64],
 ) -> Result<(), StoreError> {
@@ -218,11 +218,7 @@ pub(crate) async fn check_tags_exist(
     Ok(())
 }
 
-async fn insert_tags(
-    conn: &mut SqliteConnection,
-    assets: &[i64],
-    tags: &[i64],
-) -> Result<(), StoreError> {
+async fn insert_tags(conn: &mut Conn, assets: &[i64], tags: &[i64]) -> Result<(), StoreError> {
     let pairs: Vec<(i64, i64)> = assets
         .iter()
         .flat_map(|a| tags.iter().map(move |t| (*t, *a)))
@@ -247,7 +243,7 @@ async fn insert_tags(
 }
 
 pub(crate) async fn launch_scans<F: SqlTarget>(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     base: SelectStatement,
     target: &Selector<F>,
@@ -317,7 +313,7 @@ pub(crate) async fn launch_scans<F: SqlTarget>(
 
 /// `(asset id, agent)` for each id, without loading the hosts' collections.
 async fn load_agents(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     ids: &[i64],
 ) -> Result<Vec<(i64, Option<openqps_model::AgentInfo>)>, StoreError> {
     let q = Query::select()
@@ -347,10 +343,7 @@ async fn load_agents(
 
 /// Deletes assets and, by cascade, everything they carry (lists, tag links, agent, WAS row,
 /// scan jobs).
-pub(crate) async fn delete_assets(
-    conn: &mut SqliteConnection,
-    ids: &[i64],
-) -> Result<(), StoreError> {
+pub(crate) async fn delete_assets(conn: &mut Conn, ids: &[i64]) -> Result<(), StoreError> {
     for chunk in ids.chunks(CHUNK) {
         let del = Query::delete()
             .from_table("asset")
@@ -364,7 +357,7 @@ pub(crate) async fn delete_assets(
 /// Activates or deactivates modules on the agents among `ids`; returns the ids changed. With
 /// `single`, an asset that cannot take the change is an error instead of being left out.
 pub(crate) async fn change_modules(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     ids: &[i64],
     single: bool,
     action: crate::ModuleAction,
@@ -387,12 +380,12 @@ pub(crate) async fn change_modules(
                 Err(why) if single => return Err(StoreError::Refused { id, why }),
                 Err(_) => continue,
             };
-            sqlx::query("UPDATE agent SET activated_modules = $1 WHERE asset_id = $2")
+            query("UPDATE agent SET activated_modules = $1 WHERE asset_id = $2")
                 .bind(openqps_model::Module::join(&after))
                 .bind(id)
                 .execute(&mut *conn)
                 .await?;
-            sqlx::query("UPDATE asset SET modified = $1 WHERE id = $2")
+            query("UPDATE asset SET modified = $1 WHERE id = $2")
                 .bind(at.as_second())
                 .bind(id)
                 .execute(&mut *conn)
@@ -406,7 +399,7 @@ pub(crate) async fn change_modules(
 /// Uninstalls the agents among `ids`: their assets are deleted with everything they carry.
 /// Returns the ids removed; with `single`, an asset without an agent is an error.
 pub(crate) async fn uninstall(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     ids: &[i64],
     single: bool,
 ) -> Result<Vec<i64>, StoreError> {
@@ -432,7 +425,7 @@ pub(crate) async fn uninstall(
 /// Marks QUEUED jobs past their expiry EXPIRED (of one subscription, or all); the state changed
 /// when the job expired, not when this ran.
 pub(crate) async fn expire_due(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: Option<SubscriptionId>,
     now: Timestamp,
 ) -> Result<u64, StoreError> {
@@ -461,7 +454,7 @@ pub(crate) const SCAN_JOB_COLUMNS: [&str; 10] = [
     "subscription_id",
 ];
 
-pub(crate) fn scan_job(r: &sqlx::sqlite::SqliteRow) -> Result<openqps_model::ScanJob, StoreError> {
+pub(crate) fn scan_job(r: &Row) -> Result<openqps_model::ScanJob, StoreError> {
     let time = |i: usize| -> Result<Timestamp, StoreError> {
         let s: i64 = r.try_get(i)?;
         Timestamp::from_second(s).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -493,7 +486,7 @@ pub(crate) fn scan_jobs_query(sub: SubscriptionId) -> SelectStatement {
 }
 
 pub(crate) async fn claim_scan_job(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     asset_id: i64,
     now: Timestamp,
@@ -517,7 +510,7 @@ pub(crate) async fn claim_scan_job(
 }
 
 pub(crate) async fn advance_scan_job(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     asset: Option<i64>,
     job_id: i64,
@@ -554,12 +547,12 @@ pub(crate) async fn advance_scan_job(
 }
 
 async fn set_state(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     job_id: i64,
     to: openqps_model::ScanState,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE scan_job SET state = $1, state_changed_at = $2 WHERE id = $3")
+    query("UPDATE scan_job SET state = $1, state_changed_at = $2 WHERE id = $3")
         .bind(to.name())
         .bind(now.as_second())
         .bind(job_id)

@@ -2,6 +2,7 @@
 //! and to an asset when the asset changes. Rules are checked on full host assets, a chunk at a
 //! time, inside the caller's transaction.
 
+use super::conn::{Conn, query};
 use super::{execute, fetch, load_hosts, matching_ids};
 use crate::StoreError;
 use openqps_model::SubscriptionId;
@@ -9,7 +10,6 @@ use openqps_model::rules::Rule;
 use openqps_query::fields::{HOSTASSET, HostField};
 use openqps_query::{Filter, compile, decode_criteria};
 use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
-use sqlx::{Row, SqliteConnection};
 
 const CHUNK: usize = 500;
 
@@ -44,7 +44,7 @@ impl StoredRule {
     /// The hosts of `ids` (all hosts of the subscription when `None`) that the rule matches.
     async fn matching(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         sub: SubscriptionId,
         ids: &[i64],
     ) -> Result<Vec<i64>, StoreError> {
@@ -66,8 +66,8 @@ impl StoredRule {
 
 /// The rule of one stored tag: `Ok(None)` when the tag is static or its rule type is not
 /// evaluated, `Err(Conflict)` when its rule does not parse.
-async fn rule_of(conn: &mut SqliteConnection, tag: i64) -> Result<Option<StoredRule>, StoreError> {
-    let row = sqlx::query("SELECT rule_type, rule_text, rule_criteria FROM tag WHERE id = $1")
+async fn rule_of(conn: &mut Conn, tag: i64) -> Result<Option<StoredRule>, StoreError> {
+    let row = query("SELECT rule_type, rule_text, rule_criteria FROM tag WHERE id = $1")
         .bind(tag)
         .fetch_one(&mut *conn)
         .await?;
@@ -78,10 +78,10 @@ async fn rule_of(conn: &mut SqliteConnection, tag: i64) -> Result<Option<StoredR
 
 /// Every rule tag of the subscription that openqps evaluates.
 async fn rule_tags(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
 ) -> Result<Vec<(i64, StoredRule)>, StoreError> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT id, rule_type, rule_text, rule_criteria FROM tag \
          WHERE subscription_id = $1 AND rule_type <> 'STATIC' ORDER BY id",
     )
@@ -100,17 +100,14 @@ async fn rule_tags(
 }
 
 /// Whether a tag's assets follow a rule (so they cannot be assigned by hand).
-pub(crate) async fn is_rule_tag(conn: &mut SqliteConnection, tag: i64) -> Result<bool, StoreError> {
+pub(crate) async fn is_rule_tag(conn: &mut Conn, tag: i64) -> Result<bool, StoreError> {
     Ok(rule_of(conn, tag)
         .await
         .map(|r| r.is_some())
         .unwrap_or(false))
 }
 
-async fn host_ids(
-    conn: &mut SqliteConnection,
-    sub: SubscriptionId,
-) -> Result<Vec<i64>, StoreError> {
+async fn host_ids(conn: &mut Conn, sub: SubscriptionId) -> Result<Vec<i64>, StoreError> {
     let q = Query::select()
         .column("id")
         .from("asset")
@@ -133,7 +130,7 @@ impl StoredRule {
 
 /// Puts `tag` on exactly those of `hosts` its rule matches; returns whether a link changed.
 async fn apply_to(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     tag: i64,
     rule: &StoredRule,
@@ -176,7 +173,7 @@ async fn apply_to(
 /// tags, rule tags and searches included. Each pass can only settle more, and there are at most
 /// as many dependent steps as searches.
 async fn settle_searches(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     rules: &[(i64, StoredRule)],
     hosts: &[i64],
@@ -197,7 +194,7 @@ async fn settle_searches(
 /// Puts tag `tag` on exactly the hosts its rule matches, then lets the searches that depend on
 /// tags settle. Returns whether the tag has a rule.
 pub(crate) async fn reapply(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     tag: i64,
 ) -> Result<bool, StoreError> {
@@ -212,10 +209,7 @@ pub(crate) async fn reapply(
 
 /// After tag links changed across the subscription (a tag deleted, a rule changed): every
 /// ASSET_SEARCH rule is re-applied until none changes.
-pub(crate) async fn settle(
-    conn: &mut SqliteConnection,
-    sub: SubscriptionId,
-) -> Result<(), StoreError> {
+pub(crate) async fn settle(conn: &mut Conn, sub: SubscriptionId) -> Result<(), StoreError> {
     let rules = rule_tags(conn, sub).await?;
     if rules.iter().any(|(_, r)| r.is_search()) {
         let hosts = host_ids(conn, sub).await?;
@@ -227,7 +221,7 @@ pub(crate) async fn settle(
 /// Re-checks every rule tag of the subscription against the given hosts: the rules on host data
 /// first, then the searches, which may depend on tags, until they settle.
 pub(crate) async fn reapply_to_hosts(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     ids: &[i64],
 ) -> Result<(), StoreError> {
@@ -256,7 +250,7 @@ pub(crate) async fn reapply_to_hosts(
     Ok(())
 }
 
-async fn link(conn: &mut SqliteConnection, tags: &[i64], assets: &[i64]) -> Result<(), StoreError> {
+async fn link(conn: &mut Conn, tags: &[i64], assets: &[i64]) -> Result<(), StoreError> {
     for chunk in assets.chunks(CHUNK) {
         if chunk.is_empty() || tags.is_empty() {
             continue;

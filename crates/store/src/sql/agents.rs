@@ -1,10 +1,10 @@
 //! Cloud Agent activation keys and configuration profiles.
 
+use super::conn::{Conn, query};
 use super::{execute, fetch, insert_returning_id};
 use crate::{ActivationKeyFields, AgentConfigFields, StoreError};
 use openqps_model::{ActivationKey, AgentConfig, KeyType, SubscriptionId, Timestamp};
 use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
-use sqlx::{Row, SqliteConnection};
 use std::collections::HashMap;
 
 pub(crate) fn keys_query(sub: SubscriptionId) -> SelectStatement {
@@ -26,7 +26,7 @@ fn time(s: i64) -> Result<Timestamp, StoreError> {
 }
 
 pub(crate) async fn load_keys(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     ids: &[i64],
 ) -> Result<Vec<ActivationKey>, StoreError> {
     if ids.is_empty() {
@@ -93,7 +93,7 @@ pub(crate) async fn load_keys(
 }
 
 pub(crate) async fn load_configs(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     ids: &[i64],
 ) -> Result<Vec<AgentConfig>, StoreError> {
     if ids.is_empty() {
@@ -130,7 +130,7 @@ pub(crate) async fn load_configs(
 
 /// Inserts a key (with `key.id` when given, else a new id); returns its id.
 pub(crate) async fn insert_key(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     key: &ActivationKey,
     with_id: bool,
@@ -168,29 +168,27 @@ pub(crate) async fn insert_key(
     Ok(id)
 }
 
-async fn set_key_tags(
-    conn: &mut SqliteConnection,
-    key: i64,
-    tags: &[i64],
-) -> Result<(), StoreError> {
+async fn set_key_tags(conn: &mut Conn, key: i64, tags: &[i64]) -> Result<(), StoreError> {
     let del = Query::delete()
         .from_table("agent_act_key_tag")
         .and_where(Expr::col("key_id").eq(key))
         .to_owned();
     execute(conn, &del).await?;
     for t in tags {
-        sqlx::query("INSERT OR IGNORE INTO agent_act_key_tag (key_id, tag_id) VALUES ($1, $2)")
-            .bind(key)
-            .bind(t)
-            .execute(&mut *conn)
-            .await?;
+        query(
+            "INSERT INTO agent_act_key_tag (key_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(key)
+        .bind(t)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }
 
 /// Applies `fields` to each key of `ids`; the result must still be a valid key.
 pub(crate) async fn update_keys(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     ids: &[i64],
     fields: &ActivationKeyFields,
@@ -201,7 +199,7 @@ pub(crate) async fn update_keys(
     for mut key in load_keys(conn, ids).await? {
         fields.apply_to(&mut key);
         fields_valid(&key).map_err(StoreError::Conflict)?;
-        sqlx::query(
+        query(
             "UPDATE agent_act_key SET title = $1, key_type = $2, count_purchased = $3, \
              expire_date = $4, licenses = $5 WHERE id = $6",
         )
@@ -236,10 +234,7 @@ pub(crate) fn fields_valid(key: &ActivationKey) -> Result<(), String> {
     }
 }
 
-pub(crate) async fn delete_keys(
-    conn: &mut SqliteConnection,
-    ids: &[i64],
-) -> Result<(), StoreError> {
+pub(crate) async fn delete_keys(conn: &mut Conn, ids: &[i64]) -> Result<(), StoreError> {
     for chunk in ids.chunks(super::write::CHUNK) {
         let del = Query::delete()
             .from_table("agent_act_key")
@@ -251,14 +246,14 @@ pub(crate) async fn delete_keys(
 }
 
 pub(crate) async fn insert_config(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     c: &AgentConfig,
     with_id: bool,
 ) -> Result<i64, StoreError> {
     if c.is_default {
         // One default profile per subscription: a new default takes over.
-        sqlx::query("UPDATE agent_config SET is_default = 0 WHERE subscription_id = $1")
+        query("UPDATE agent_config SET is_default = 0 WHERE subscription_id = $1")
             .bind(sub.0)
             .execute(&mut *conn)
             .await?;
@@ -305,20 +300,20 @@ impl AgentConfigFields {
 /// Registers a new agent with the key whose UUID is `activation_key`, in that key's
 /// subscription: a new host asset tracked by QAGENT, its agent row and its credential.
 pub(crate) async fn register(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     activation_key: &str,
     reg: &crate::AgentRegistration,
     at: Timestamp,
 ) -> Result<crate::RegisteredAgent, StoreError> {
     let refused = |m: &str| StoreError::AgentRefused(m.to_string());
-    let row =
-        sqlx::query("SELECT id, subscription_id FROM agent_act_key WHERE activation_key = $1")
-            .bind(activation_key)
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or_else(|| refused("No activation key has this value."))?;
+    let row = query("SELECT id, subscription_id FROM agent_act_key WHERE activation_key = $1")
+        .bind(activation_key)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| refused("No activation key has this value."))?;
     let key_id: i64 = row.try_get(0)?;
     let sub = SubscriptionId(row.try_get(1)?);
+    conn.lock(sub.0).await?;
     let key = load_keys(conn, &[key_id])
         .await?
         .pop()
@@ -331,7 +326,7 @@ pub(crate) async fn register(
             "The activation key has installed as many agents as it allows.",
         ));
     }
-    let profile = sqlx::query(
+    let profile = query(
         "SELECT id, name FROM agent_config WHERE subscription_id = $1 \
          ORDER BY is_default DESC, id LIMIT 1",
     )
@@ -366,7 +361,7 @@ pub(crate) async fn register(
     let asset_id = super::load::insert_host(conn, sub, &host, None).await?;
     // The key's tags, and the subscription's `Cloud Agent` tag when it has one.
     let mut tags = key.tag_ids.clone();
-    if let Some(r) = sqlx::query(
+    if let Some(r) = query(
         "SELECT id FROM tag WHERE subscription_id = $1 AND name = 'Cloud Agent' ORDER BY id LIMIT 1",
     )
     .bind(sub.0)
@@ -376,13 +371,13 @@ pub(crate) async fn register(
         tags.push(r.try_get(0)?);
     }
     for t in tags {
-        sqlx::query("INSERT OR IGNORE INTO asset_tag (tag_id, asset_id) VALUES ($1, $2)")
+        query("INSERT INTO asset_tag (tag_id, asset_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(t)
             .bind(asset_id)
             .execute(&mut *conn)
             .await?;
     }
-    sqlx::query("INSERT INTO agent_credential (asset_id, secret_hash) VALUES ($1, $2)")
+    query("INSERT INTO agent_credential (asset_id, secret_hash) VALUES ($1, $2)")
         .bind(asset_id)
         .bind(&reg.secret_hash)
         .execute(&mut *conn)
@@ -396,10 +391,10 @@ pub(crate) async fn register(
 
 /// The credential of the agent with this agent id, if it registered through openqps.
 pub(crate) async fn credential(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     agent_id: &str,
 ) -> Result<Option<crate::AgentCredential>, StoreError> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT a.subscription_id, a.id, c.secret_hash FROM agent g \
          JOIN asset a ON a.id = g.asset_id JOIN agent_credential c ON c.asset_id = a.id \
          WHERE g.agent_id = $1 LIMIT 1",
@@ -418,13 +413,13 @@ pub(crate) async fn credential(
 }
 
 pub(crate) async fn check_in(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     asset_id: i64,
     connected_from: Option<&str>,
     agent_version: Option<&str>,
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    query(
         "UPDATE agent SET last_checked_in = $1, status = 'STATUS_ACTIVE', \
          connected_from = COALESCE($2, connected_from), \
          agent_version = COALESCE($3, agent_version) WHERE asset_id = $4",
@@ -440,7 +435,7 @@ pub(crate) async fn check_in(
 
 /// Replaces the asset's SwCA result with `components` from `job_id`.
 pub(crate) async fn store_swca(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     asset_id: i64,
     job_id: i64,
     components: &[crate::SwComponent],
@@ -488,7 +483,7 @@ pub(crate) async fn store_swca(
 
 /// The asset's SwCA result, if one was uploaded.
 pub(crate) async fn load_swca(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     asset_id: i64,
 ) -> Result<Option<crate::SwCaResult>, StoreError> {
     let q = Query::select()

@@ -1,6 +1,7 @@
 //! WAS web applications: loading them whole, creating, updating, purging and deleting. Each
 //! function runs inside the caller's transaction.
 
+use super::conn::Conn;
 use super::write::{CHUNK, change_tags, check_tags_exist};
 use super::{collections, execute, fetch, insert_returning_id};
 use crate::rows::{self, WEBAPP_COLUMNS, ts_opt};
@@ -10,7 +11,6 @@ use openqps_model::{
     WebAppConfig, WebAppOwner,
 };
 use sea_query::{Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
-use sqlx::{Row, SqliteConnection};
 use std::collections::HashMap;
 
 /// Rows per multi-row INSERT: at most 6 values each, well under SQLite's 32,766 parameters.
@@ -40,10 +40,7 @@ fn user_join(q: &mut SelectStatement, alias: &'static str, col: &'static str, ki
 }
 
 /// The web apps with these ids, whole, in id order.
-pub(crate) async fn load(
-    conn: &mut SqliteConnection,
-    ids: &[i64],
-) -> Result<Vec<WebApp>, StoreError> {
+pub(crate) async fn load(conn: &mut Conn, ids: &[i64]) -> Result<Vec<WebApp>, StoreError> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
         out.extend(load_chunk(conn, chunk).await?);
@@ -51,7 +48,7 @@ pub(crate) async fn load(
     Ok(out)
 }
 
-async fn load_chunk(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<WebApp>, StoreError> {
+async fn load_chunk(conn: &mut Conn, ids: &[i64]) -> Result<Vec<WebApp>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -117,7 +114,7 @@ struct Item {
 }
 
 async fn items_of(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     ids: &[i64],
 ) -> Result<HashMap<i64, Vec<(String, Item)>>, StoreError> {
     let q = Query::select()
@@ -143,7 +140,7 @@ async fn items_of(
 }
 
 async fn attributes_of(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     ids: &[i64],
 ) -> Result<HashMap<i64, Vec<Attribute>>, StoreError> {
     let q = Query::select()
@@ -164,7 +161,7 @@ async fn attributes_of(
 }
 
 async fn comments_of(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     ids: &[i64],
 ) -> Result<HashMap<i64, Vec<Comment>>, StoreError> {
     let q = Query::select()
@@ -199,7 +196,7 @@ async fn comments_of(
 
 /// Inserts a new web app (asset row, WAS row, settings, tags); returns its id.
 pub(crate) async fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     w: &WebApp,
     tag_ids: &[i64],
@@ -239,11 +236,7 @@ pub(crate) async fn create(
 }
 
 /// The WAS row of an asset that exists already (`id`), with every setting of `w`.
-pub(crate) async fn insert_row(
-    conn: &mut SqliteConnection,
-    id: i64,
-    w: &WebApp,
-) -> Result<(), StoreError> {
+pub(crate) async fn insert_row(conn: &mut Conn, id: i64, w: &WebApp) -> Result<(), StoreError> {
     let mut ins = Query::insert();
     ins.into_table("webapp")
         .columns(["asset_id", "url", "owner_id", "created", "updated"])
@@ -260,11 +253,7 @@ pub(crate) async fn insert_row(
 
 /// Writes every setting of `w` to the web app `id` (name, url, scalars, lists), replacing what
 /// was stored. Tags are not touched.
-pub(crate) async fn write(
-    conn: &mut SqliteConnection,
-    id: i64,
-    w: &WebApp,
-) -> Result<(), StoreError> {
+pub(crate) async fn write(conn: &mut Conn, id: i64, w: &WebApp) -> Result<(), StoreError> {
     let d = &w.details;
     let asset = Query::update()
         .table("asset")
@@ -419,7 +408,7 @@ pub(crate) async fn write(
 
 /// Applies `change` and `tags` to the web apps `ids`, as done by `by` at `at`.
 pub(crate) async fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     ids: &[i64],
     change: &WebAppChange,
@@ -447,7 +436,7 @@ pub(crate) async fn update(
 
 /// Clears the scan history of the web apps `ids`: their last scan goes; the apps, and their
 /// `updatedDate`, stay as they are (purge changes scan data, not the application).
-pub(crate) async fn purge(conn: &mut SqliteConnection, ids: &[i64]) -> Result<(), StoreError> {
+pub(crate) async fn purge(conn: &mut Conn, ids: &[i64]) -> Result<(), StoreError> {
     for chunk in ids.chunks(CHUNK) {
         let upd = Query::update()
             .table("webapp")
@@ -463,7 +452,7 @@ pub(crate) async fn purge(conn: &mut SqliteConnection, ids: &[i64]) -> Result<()
 }
 
 pub(crate) async fn delete(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     ids: &[i64],
     remove_from_subscription: bool,
 ) -> Result<(), StoreError> {

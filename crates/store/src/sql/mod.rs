@@ -1,9 +1,14 @@
-//! The embedded back-end: SQLite in WAL mode, one writer connection, a small reader pool.
+//! The SQL back-ends. One implementation of [`Store`] serves SQLite and PostgreSQL: statements
+//! are built once with sea-query and rendered per dialect in [`conn`], the one module that knows
+//! which driver runs them. `sqlite` and `postgres` only open the database.
 
 mod agents;
 mod collections;
+mod conn;
 mod load;
+mod postgres;
 mod rules;
+mod sqlite;
 mod tags;
 mod webapps;
 mod write;
@@ -15,111 +20,81 @@ use crate::{
     StoreError, TagChanges, TagFields,
 };
 use async_trait::async_trait;
+pub(crate) use conn::{
+    Conn, Dialect, GLOBAL_LOCK, Row, execute, fetch, insert_returning_id, query,
+};
 use openqps_model::{
     Asset, HostAsset, SubscriptionId, Tag, Timestamp, User, UserId, WebApp, WebAppChange,
     WebAppOwner,
 };
 use openqps_query::Filter;
 use openqps_query::fields::{AssetField, HostField, TagField, WebAppField};
-use sea_query::{
-    Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement, SqliteQueryBuilder,
-};
-use sea_query_sqlx::SqlxBinder;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
-use sqlx::{AssertSqlSafe, Row, SqliteConnection};
-use std::path::Path;
-use std::time::Duration;
+use sea_query::{Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement};
+use sqlx::{PgPool, SqlitePool};
+use std::marker::PhantomData;
 use webapps::webapps_query;
 
-pub struct SqliteStore {
-    reader: SqlitePool,
-    /// One connection: SQLite allows one writer at a time, and queueing here is cheaper than
-    /// `SQLITE_BUSY` retries.
-    writer: SqlitePool,
+pub use postgres::Postgres;
+pub use sqlite::Sqlite;
+
+/// The SQL store, on the back-end `B` names ([`Sqlite`] or [`Postgres`]). Every data method runs
+/// in one transaction: reads in a snapshot, writes under the subscription's write lock
+/// ([`Conn::lock`]).
+pub struct SqlStore<B> {
+    pools: Pools,
+    backend: PhantomData<B>,
 }
 
-impl SqliteStore {
-    /// Opens (creating if needed) the database file and brings its schema up to date.
-    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: an acknowledged write survives a power cut, not only a process crash.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await?;
-        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options.read_only(true))
-            .await?;
-        Ok(SqliteStore { reader, writer })
+/// The embedded back-end; see [`SqlStore::open`].
+pub type SqliteStore = SqlStore<Sqlite>;
+/// The scale-out back-end; see [`SqlStore::connect`].
+pub type PgStore = SqlStore<Postgres>;
+
+enum Pools {
+    Sqlite {
+        reader: SqlitePool,
+        /// One connection: SQLite allows one writer at a time, and queueing here is cheaper
+        /// than `SQLITE_BUSY` retries.
+        writer: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+impl<B> SqlStore<B> {
+    fn new(pools: Pools) -> SqlStore<B> {
+        SqlStore {
+            pools,
+            backend: PhantomData,
+        }
     }
 
-    /// `EXPLAIN QUERY PLAN` of the page query a host search runs: how tests check that criteria
-    /// use indexes.
-    pub async fn explain_host_search(
-        &self,
-        sub: SubscriptionId,
-        filter: &Filter<HostField>,
-    ) -> Result<String, StoreError> {
-        let mut q = hosts_query(sub);
-        filter_sql::apply(&mut q, filter, sub.0);
-        q.column(("a", "id"))
-            .order_by(("a", "id"), Order::Asc)
-            .limit(101);
-        let (sql, values) = q.build_sqlx(SqliteQueryBuilder);
-        let rows = sqlx::query_with(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")), values)
-            .fetch_all(&self.reader)
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| r.try_get::<String, _>(3))
-            .collect::<Result<Vec<_>, _>>()?
-            .join("\n"))
+    /// A read transaction: one consistent snapshot for the whole call.
+    async fn read(&self) -> Result<Conn, StoreError> {
+        Ok(match &self.pools {
+            Pools::Sqlite { reader, .. } => Conn::Sqlite(reader.begin().await?),
+            Pools::Postgres(pool) => Conn::Postgres(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await?,
+            ),
+        })
     }
-}
 
-/// The one place dynamic SQL is executed: every statement comes from sea-query with bound values.
-pub(crate) async fn fetch(
-    conn: &mut SqliteConnection,
-    q: &SelectStatement,
-) -> Result<Vec<SqliteRow>, StoreError> {
-    let (sql, values) = q.build_sqlx(SqliteQueryBuilder);
-    Ok(sqlx::query_with(AssertSqlSafe(sql), values)
-        .fetch_all(conn)
-        .await?)
-}
+    /// A write transaction holding the write lock of `key` (a subscription id, or
+    /// [`GLOBAL_LOCK`]) until it ends.
+    async fn write(&self, key: i64) -> Result<Conn, StoreError> {
+        let mut conn = self.begin().await?;
+        conn.lock(key).await?;
+        Ok(conn)
+    }
 
-/// Runs an `INSERT … RETURNING id` and answers the id.
-pub(crate) async fn insert_returning_id(
-    conn: &mut SqliteConnection,
-    stmt: &sea_query::InsertStatement,
-) -> Result<i64, StoreError> {
-    let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-    Ok(sqlx::query_with(AssertSqlSafe(sql), values)
-        .fetch_one(conn)
-        .await?
-        .try_get(0)?)
-}
-
-pub(crate) async fn execute<S: SqlxBinder>(
-    conn: &mut SqliteConnection,
-    stmt: &S,
-) -> Result<u64, StoreError> {
-    let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-    Ok(sqlx::query_with(AssertSqlSafe(sql), values)
-        .execute(conn)
-        .await?
-        .rows_affected())
+    /// A write transaction without a lock yet: the caller takes it ([`Conn::lock`]) once it
+    /// knows the subscription, or needs none.
+    async fn begin(&self) -> Result<Conn, StoreError> {
+        Ok(match &self.pools {
+            Pools::Sqlite { writer, .. } => Conn::Sqlite(writer.begin().await?),
+            Pools::Postgres(pool) => Conn::Postgres(pool.begin().await?),
+        })
+    }
 }
 
 /// `SELECT … FROM asset a` of one subscription and asset type.
@@ -144,13 +119,13 @@ fn all_assets_query(sub: SubscriptionId) -> SelectStatement {
 
 /// The ids of one page of `base` under `filter`, and whether more follow.
 async fn page_ids<F: SqlTarget>(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     mut base: SelectStatement,
     filter: &Filter<F>,
     sub: SubscriptionId,
     page: PageRequest,
 ) -> Result<(Vec<i64>, bool), StoreError> {
-    filter_sql::apply(&mut base, filter, sub.0);
+    filter_sql::apply(&mut base, filter, sub.0, conn.dialect());
     if let Some(from) = page.start_from_id {
         base.and_where(Expr::col(("a", "id")).gte(from));
     }
@@ -172,12 +147,12 @@ async fn page_ids<F: SqlTarget>(
 
 /// All ids of `base` under `filter`, ascending.
 pub(crate) async fn matching_ids<F: SqlTarget>(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     mut base: SelectStatement,
     filter: &Filter<F>,
     sub: SubscriptionId,
 ) -> Result<Vec<i64>, StoreError> {
-    filter_sql::apply(&mut base, filter, sub.0);
+    filter_sql::apply(&mut base, filter, sub.0, conn.dialect());
     base.column(("a", "id")).order_by(("a", "id"), Order::Asc);
     Ok(fetch(conn, &base)
         .await?
@@ -188,7 +163,7 @@ pub(crate) async fn matching_ids<F: SqlTarget>(
 
 /// `[id]` when `base` holds a record with this id, else `[]`.
 pub(crate) async fn existing_id(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     mut base: SelectStatement,
     id: i64,
 ) -> Result<Vec<i64>, StoreError> {
@@ -203,22 +178,19 @@ pub(crate) async fn existing_id(
 }
 
 async fn count<F: SqlTarget>(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     mut base: SelectStatement,
     filter: &Filter<F>,
     sub: SubscriptionId,
 ) -> Result<u64, StoreError> {
-    filter_sql::apply(&mut base, filter, sub.0);
+    filter_sql::apply(&mut base, filter, sub.0, conn.dialect());
     base.expr(Func::count(Expr::col(("a", "id"))));
     let rows = fetch(conn, &base).await?;
     let n: i64 = rows.first().map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
     Ok(n as u64)
 }
 
-pub(crate) async fn load_hosts(
-    conn: &mut SqliteConnection,
-    ids: &[i64],
-) -> Result<Vec<HostAsset>, StoreError> {
+pub(crate) async fn load_hosts(conn: &mut Conn, ids: &[i64]) -> Result<Vec<HostAsset>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -243,7 +215,7 @@ pub(crate) async fn load_hosts(
     Ok(hosts)
 }
 
-async fn load_assets(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<Asset>, StoreError> {
+async fn load_assets(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Asset>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -266,33 +238,33 @@ async fn load_assets(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<Ass
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl<B: Send + Sync> Store for SqlStore<B> {
     async fn bootstrap(
         &self,
         admin_password_hash: &str,
         at: Timestamp,
     ) -> Result<Option<SubscriptionId>, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM subscription LIMIT 1")
-            .fetch_optional(&mut *tx)
+        // Two processes starting on one empty database: only the first creates a subscription.
+        let mut tx = self.write(GLOBAL_LOCK).await?;
+        let existing: Option<i64> = query("SELECT id FROM subscription LIMIT 1")
+            .scalar_optional(&mut tx)
             .await?;
         if existing.is_some() {
             return Ok(None);
         }
-        let sub: i64 = sqlx::query_scalar(
-            "INSERT INTO subscription (name, created) VALUES ($1, $2) RETURNING id",
-        )
-        .bind("openqps")
-        .bind(at.as_second())
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
+        let sub: i64 =
+            query("INSERT INTO subscription (name, created) VALUES ($1, $2) RETURNING id")
+                .bind("openqps")
+                .bind(at.as_second())
+                .scalar(&mut tx)
+                .await?;
+        query(
             "INSERT INTO app_user (subscription_id, username, password_hash, first_name, last_name) \
              VALUES ($1, 'admin', $2, 'Openqps', 'Admin')",
         )
         .bind(sub)
         .bind(admin_password_hash)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         tx.commit().await?;
         Ok(Some(SubscriptionId(sub)))
@@ -305,41 +277,41 @@ impl Store for SqliteStore {
         password_hash: &str,
         at: Timestamp,
     ) -> Result<SubscriptionId, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let sub: i64 = sqlx::query_scalar(
-            "INSERT INTO subscription (name, created) VALUES ($1, $2) RETURNING id",
-        )
-        .bind(name)
-        .bind(at.as_second())
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
+        let mut tx = self.write(GLOBAL_LOCK).await?;
+        let sub: i64 =
+            query("INSERT INTO subscription (name, created) VALUES ($1, $2) RETURNING id")
+                .bind(name)
+                .bind(at.as_second())
+                .scalar(&mut tx)
+                .await?;
+        query(
             "INSERT INTO app_user (subscription_id, username, password_hash) VALUES ($1, $2, $3)",
         )
         .bind(sub)
         .bind(username)
         .bind(password_hash)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         tx.commit().await?;
         Ok(SubscriptionId(sub))
     }
 
     async fn default_subscription(&self) -> Result<Option<SubscriptionId>, StoreError> {
-        let id: Option<i64> =
-            sqlx::query_scalar("SELECT subscription_id FROM app_user ORDER BY id LIMIT 1")
-                .fetch_optional(&self.reader)
-                .await?;
+        let mut tx = self.read().await?;
+        let id: Option<i64> = query("SELECT subscription_id FROM app_user ORDER BY id LIMIT 1")
+            .scalar_optional(&mut tx)
+            .await?;
         Ok(id.map(SubscriptionId))
     }
 
     async fn find_user(&self, username: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(
+        let mut tx = self.read().await?;
+        let row = query(
             "SELECT id, subscription_id, username, password_hash, first_name, last_name \
              FROM app_user WHERE username = $1",
         )
         .bind(username)
-        .fetch_optional(&self.reader)
+        .fetch_optional(&mut tx)
         .await?;
         row.map(|r| {
             Ok(User {
@@ -355,15 +327,16 @@ impl Store for SqliteStore {
     }
 
     async fn asset_count(&self, sub: SubscriptionId) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM asset WHERE subscription_id = $1")
+        let mut tx = self.read().await?;
+        let n: i64 = query("SELECT COUNT(*) FROM asset WHERE subscription_id = $1")
             .bind(sub.0)
-            .fetch_one(&self.reader)
+            .scalar(&mut tx)
             .await?;
         Ok(n as u64)
     }
 
     async fn load(&self, sub: SubscriptionId, data: &Dataset) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         load::dataset(&mut tx, sub, data).await?;
         tx.commit().await?;
         Ok(())
@@ -375,7 +348,7 @@ impl Store for SqliteStore {
         filter: &Filter<HostField>,
         page: PageRequest,
     ) -> Result<Page<HostAsset>, StoreError> {
-        let mut tx = self.reader.begin().await?;
+        let mut tx = self.read().await?;
         let (ids, has_more) = page_ids(&mut tx, hosts_query(sub), filter, sub, page).await?;
         let items = load_hosts(&mut tx, &ids).await?;
         Ok(Page { items, has_more })
@@ -386,7 +359,7 @@ impl Store for SqliteStore {
         sub: SubscriptionId,
         filter: &Filter<HostField>,
     ) -> Result<u64, StoreError> {
-        let mut conn = self.reader.acquire().await?;
+        let mut conn = self.read().await?;
         count(&mut conn, hosts_query(sub), filter, sub).await
     }
 
@@ -395,7 +368,7 @@ impl Store for SqliteStore {
         sub: SubscriptionId,
         id: i64,
     ) -> Result<Option<HostAsset>, StoreError> {
-        let mut tx = self.reader.begin().await?;
+        let mut tx = self.read().await?;
         let ids = existing_id(&mut tx, hosts_query(sub), id).await?;
         Ok(load_hosts(&mut tx, &ids).await?.pop())
     }
@@ -407,7 +380,7 @@ impl Store for SqliteStore {
         change: &HostAssetChange,
         at: Timestamp,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let ids = write::select(&mut tx, hosts_query(sub), target, sub, "HostAsset").await?;
         write::update_hosts(&mut tx, sub, &ids, change, at).await?;
         rules::reapply_to_hosts(&mut tx, sub, &ids).await?;
@@ -421,7 +394,7 @@ impl Store for SqliteStore {
         host: &HostAsset,
         at: Timestamp,
     ) -> Result<HostAsset, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let tag_ids: Vec<i64> = host.tags.iter().map(|t| t.id).collect();
         write::check_tags_exist(&mut tx, sub, &tag_ids).await?;
         let mut new = host.clone();
@@ -440,7 +413,7 @@ impl Store for SqliteStore {
         sub: SubscriptionId,
         target: &Selector<HostField>,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let ids = write::select(&mut tx, hosts_query(sub), target, sub, "HostAsset").await?;
         write::delete_assets(&mut tx, &ids).await?;
         tx.commit().await?;
@@ -453,7 +426,7 @@ impl Store for SqliteStore {
         filter: &Filter<AssetField>,
         page: PageRequest,
     ) -> Result<Page<Asset>, StoreError> {
-        let mut tx = self.reader.begin().await?;
+        let mut tx = self.read().await?;
         let (ids, has_more) = page_ids(&mut tx, all_assets_query(sub), filter, sub, page).await?;
         let items = load_assets(&mut tx, &ids).await?;
         Ok(Page { items, has_more })
@@ -464,12 +437,12 @@ impl Store for SqliteStore {
         sub: SubscriptionId,
         filter: &Filter<AssetField>,
     ) -> Result<u64, StoreError> {
-        let mut conn = self.reader.acquire().await?;
+        let mut conn = self.read().await?;
         count(&mut conn, all_assets_query(sub), filter, sub).await
     }
 
     async fn get_asset(&self, sub: SubscriptionId, id: i64) -> Result<Option<Asset>, StoreError> {
-        let mut tx = self.reader.begin().await?;
+        let mut tx = self.read().await?;
         let ids = existing_id(&mut tx, all_assets_query(sub), id).await?;
         Ok(load_assets(&mut tx, &ids).await?.pop())
     }
@@ -481,7 +454,7 @@ impl Store for SqliteStore {
         change: &crate::AssetChange,
         at: Timestamp,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let ids = write::select(&mut tx, all_assets_query(sub), target, sub, "Asset").await?;
         write::update_assets(&mut tx, sub, &ids, change, at).await?;
         rules::reapply_to_hosts(&mut tx, sub, &ids).await?;
@@ -494,7 +467,7 @@ impl Store for SqliteStore {
         sub: SubscriptionId,
         target: &Selector<AssetField>,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let ids = write::select(&mut tx, all_assets_query(sub), target, sub, "Asset").await?;
         write::delete_assets(&mut tx, &ids).await?;
         tx.commit().await?;
@@ -507,7 +480,7 @@ impl Store for SqliteStore {
         target: &Selector<HostField>,
         request: ScanRequest,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let accepted = write::launch_scans(&mut tx, sub, hosts_query(sub), target, request).await?;
         tx.commit().await?;
         Ok(accepted)
@@ -521,7 +494,7 @@ impl Store for SqliteStore {
         modules: &[openqps_model::Module],
         at: Timestamp,
     ) -> Result<Vec<Asset>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let ids = write::select(&mut tx, all_assets_query(sub), target, sub, "Asset").await?;
         let single = matches!(target, Selector::Id(_));
         let changed = write::change_modules(&mut tx, &ids, single, action, modules, at).await?;
@@ -535,7 +508,7 @@ impl Store for SqliteStore {
         sub: SubscriptionId,
         target: &Selector<AssetField>,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let ids = write::select(&mut tx, all_assets_query(sub), target, sub, "Asset").await?;
         let single = matches!(target, Selector::Id(_));
         let gone = write::uninstall(&mut tx, &ids, single).await?;
@@ -548,7 +521,7 @@ impl Store for SqliteStore {
         sub: SubscriptionId,
         target: &Selector<HostField>,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let ids = write::select(&mut tx, hosts_query(sub), target, sub, "HostAsset").await?;
         let single = matches!(target, Selector::Id(_));
         let gone = write::uninstall(&mut tx, &ids, single).await?;
@@ -562,7 +535,7 @@ impl Store for SqliteStore {
         asset_id: i64,
         now: Timestamp,
     ) -> Result<Vec<openqps_model::ScanJob>, StoreError> {
-        let mut conn = self.reader.acquire().await?;
+        let mut conn = self.read().await?;
         let q = write::scan_jobs_query(sub)
             .and_where(Expr::col("asset_id").eq(asset_id))
             .to_owned();
@@ -586,7 +559,7 @@ impl Store for SqliteStore {
         asset_id: i64,
         now: Timestamp,
     ) -> Result<Option<openqps_model::ScanJob>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let job = write::claim_scan_job(&mut tx, sub, asset_id, now).await?;
         tx.commit().await?;
         Ok(job)
@@ -600,14 +573,26 @@ impl Store for SqliteStore {
         to: openqps_model::ScanState,
         now: Timestamp,
     ) -> Result<openqps_model::ScanJob, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let job = write::advance_scan_job(&mut tx, sub, asset, job_id, to, now).await?;
         tx.commit().await?;
         Ok(job)
     }
 
     async fn expire_scan_jobs(&self, now: Timestamp) -> Result<u64, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        // Across subscriptions: take the lock of each one with due jobs, in ascending order (a
+        // writer holds one subscription lock at most, so no cycle can form), then one UPDATE.
+        let mut tx = self.begin().await?;
+        let subs = query(
+            "SELECT DISTINCT subscription_id FROM scan_job \
+             WHERE state = 'QUEUED' AND expires_at <= $1 ORDER BY subscription_id",
+        )
+        .bind(now.as_second())
+        .fetch_all(&mut tx)
+        .await?;
+        for row in subs {
+            tx.lock(row.try_get(0)?).await?;
+        }
         let n = write::expire_due(&mut tx, None, now).await?;
         tx.commit().await?;
         Ok(n)
@@ -619,7 +604,7 @@ impl Store for SqliteStore {
         filter: &Filter<openqps_query::fields::ActKeyField>,
         page: PageRequest,
     ) -> Result<Page<openqps_model::ActivationKey>, StoreError> {
-        let mut tx = self.reader.begin().await?;
+        let mut tx = self.read().await?;
         let (ids, has_more) = page_ids(&mut tx, agents::keys_query(sub), filter, sub, page).await?;
         let items = agents::load_keys(&mut tx, &ids).await?;
         Ok(Page { items, has_more })
@@ -630,7 +615,7 @@ impl Store for SqliteStore {
         sub: SubscriptionId,
         filter: &Filter<openqps_query::fields::ActKeyField>,
     ) -> Result<u64, StoreError> {
-        let mut conn = self.reader.acquire().await?;
+        let mut conn = self.read().await?;
         count(&mut conn, agents::keys_query(sub), filter, sub).await
     }
 
@@ -639,7 +624,7 @@ impl Store for SqliteStore {
         sub: SubscriptionId,
         id: i64,
     ) -> Result<Option<openqps_model::ActivationKey>, StoreError> {
-        let mut tx = self.reader.begin().await?;
+        let mut tx = self.read().await?;
         let ids = existing_id(&mut tx, agents::keys_query(sub), id).await?;
         Ok(agents::load_keys(&mut tx, &ids).await?.pop())
     }
@@ -665,7 +650,7 @@ impl Store for SqliteStore {
         };
         fields.apply_to(&mut key);
         agents::fields_valid(&key).map_err(StoreError::Conflict)?;
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let id = agents::insert_key(&mut tx, sub, &key, false).await?;
         let stored = agents::load_keys(&mut tx, &[id]).await?.pop();
         tx.commit().await?;
@@ -678,7 +663,7 @@ impl Store for SqliteStore {
         target: &Selector<openqps_query::fields::ActKeyField>,
         fields: &crate::ActivationKeyFields,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let ids =
             write::select(&mut tx, agents::keys_query(sub), target, sub, "AgentActKey").await?;
         agents::update_keys(&mut tx, sub, &ids, fields).await?;
@@ -691,7 +676,7 @@ impl Store for SqliteStore {
         sub: SubscriptionId,
         target: &Selector<openqps_query::fields::ActKeyField>,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let ids =
             write::select(&mut tx, agents::keys_query(sub), target, sub, "AgentActKey").await?;
         agents::delete_keys(&mut tx, &ids).await?;
@@ -705,7 +690,7 @@ impl Store for SqliteStore {
         filter: &Filter<openqps_query::fields::AgentConfigField>,
         page: PageRequest,
     ) -> Result<Page<openqps_model::AgentConfig>, StoreError> {
-        let mut tx = self.reader.begin().await?;
+        let mut tx = self.read().await?;
         let (ids, has_more) =
             page_ids(&mut tx, agents::configs_query(sub), filter, sub, page).await?;
         let items = agents::load_configs(&mut tx, &ids).await?;
@@ -717,7 +702,7 @@ impl Store for SqliteStore {
         sub: SubscriptionId,
         id: i64,
     ) -> Result<Option<openqps_model::AgentConfig>, StoreError> {
-        let mut tx = self.reader.begin().await?;
+        let mut tx = self.read().await?;
         let ids = existing_id(&mut tx, agents::configs_query(sub), id).await?;
         Ok(agents::load_configs(&mut tx, &ids).await?.pop())
     }
@@ -728,7 +713,7 @@ impl Store for SqliteStore {
         fields: crate::AgentConfigFields,
         at: Timestamp,
     ) -> Result<openqps_model::AgentConfig, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let id = agents::insert_config(&mut tx, sub, &fields.into_config(at), false).await?;
         let stored = agents::load_configs(&mut tx, &[id]).await?.pop();
         tx.commit().await?;
@@ -741,7 +726,8 @@ impl Store for SqliteStore {
         reg: &crate::AgentRegistration,
         at: Timestamp,
     ) -> Result<crate::RegisteredAgent, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        // The key names the subscription; `register` takes its lock once it knows it.
+        let mut tx = self.begin().await?;
         let done = agents::register(&mut tx, activation_key, reg, at).await?;
         tx.commit().await?;
         Ok(done)
@@ -751,7 +737,7 @@ impl Store for SqliteStore {
         &self,
         agent_id: &str,
     ) -> Result<Option<crate::AgentCredential>, StoreError> {
-        let mut conn = self.reader.acquire().await?;
+        let mut conn = self.read().await?;
         agents::credential(&mut conn, agent_id).await
     }
 
@@ -763,7 +749,7 @@ impl Store for SqliteStore {
         agent_version: Option<&str>,
         at: Timestamp,
     ) -> Result<HostAsset, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let ids = existing_id(&mut tx, hosts_query(sub), asset_id).await?;
         if ids.is_empty() {
             return Err(StoreError::NotFound {
@@ -785,7 +771,7 @@ impl Store for SqliteStore {
         to: openqps_model::ScanState,
         at: Timestamp,
     ) -> Result<openqps_model::ScanJob, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let job = write::advance_scan_job(&mut tx, sub, Some(asset_id), job_id, to, at).await?;
         if to == openqps_model::ScanState::Completed {
             use openqps_model::ScanType::*;
@@ -816,7 +802,7 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<openqps_model::ScanJob, StoreError> {
         use openqps_model::{ScanState, ScanType};
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let q = write::scan_jobs_query(sub)
             .and_where(Expr::col("id").eq(job_id))
             .and_where(Expr::col("asset_id").eq(asset_id))
@@ -883,7 +869,7 @@ impl Store for SqliteStore {
         sub: SubscriptionId,
         asset_id: i64,
     ) -> Result<Option<crate::SwCaResult>, StoreError> {
-        let mut tx = self.reader.begin().await?;
+        let mut tx = self.read().await?;
         let ids = existing_id(&mut tx, hosts_query(sub), asset_id).await?;
         if ids.is_empty() {
             return Err(StoreError::NotFound {
@@ -900,7 +886,7 @@ impl Store for SqliteStore {
         filter: &Filter<TagField>,
         page: PageRequest,
     ) -> Result<Page<Tag>, StoreError> {
-        let mut tx = self.reader.begin().await?;
+        let mut tx = self.read().await?;
         let (ids, has_more) = page_ids(&mut tx, tags::tags_query(sub), filter, sub, page).await?;
         let items = tags::load(&mut tx, &ids).await?;
         Ok(Page { items, has_more })
@@ -911,12 +897,12 @@ impl Store for SqliteStore {
         sub: SubscriptionId,
         filter: &Filter<TagField>,
     ) -> Result<u64, StoreError> {
-        let mut conn = self.reader.acquire().await?;
+        let mut conn = self.read().await?;
         count(&mut conn, tags::tags_query(sub), filter, sub).await
     }
 
     async fn get_tag(&self, sub: SubscriptionId, id: i64) -> Result<Option<Tag>, StoreError> {
-        let mut tx = self.reader.begin().await?;
+        let mut tx = self.read().await?;
         let ids = existing_id(&mut tx, tags::tags_query(sub), id).await?;
         Ok(tags::load(&mut tx, &ids).await?.pop())
     }
@@ -928,7 +914,7 @@ impl Store for SqliteStore {
         children: &ChildChanges,
         at: Timestamp,
     ) -> Result<Tag, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let id = tags::create(&mut tx, sub, fields, children, at).await?;
         rules::reapply(&mut tx, sub, id).await?;
         let tag = tags::load(&mut tx, &[id]).await?.pop();
@@ -944,7 +930,7 @@ impl Store for SqliteStore {
         children: &ChildChanges,
         at: Timestamp,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let ids = tags::update(&mut tx, sub, target, fields, children, at).await?;
         if fields.rule_type.is_some() || fields.rule_text.is_some() {
             for id in &ids {
@@ -960,7 +946,7 @@ impl Store for SqliteStore {
         sub: SubscriptionId,
         target: &Selector<TagField>,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let ids = write::select(&mut tx, tags::tags_query(sub), target, sub, "Tag").await?;
         let mut evaluated = Vec::new();
         for id in ids {
@@ -977,7 +963,7 @@ impl Store for SqliteStore {
         sub: SubscriptionId,
         target: &Selector<TagField>,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let ids = tags::delete(&mut tx, sub, target).await?;
         rules::settle(&mut tx, sub).await?;
         tx.commit().await?;
@@ -990,7 +976,7 @@ impl Store for SqliteStore {
         filter: &Filter<WebAppField>,
         page: PageRequest,
     ) -> Result<Page<WebApp>, StoreError> {
-        let mut tx = self.reader.begin().await?;
+        let mut tx = self.read().await?;
         let (ids, has_more) = page_ids(&mut tx, webapps_query(sub), filter, sub, page).await?;
         let items = webapps::load(&mut tx, &ids).await?;
         Ok(Page { items, has_more })
@@ -1001,12 +987,12 @@ impl Store for SqliteStore {
         sub: SubscriptionId,
         filter: &Filter<WebAppField>,
     ) -> Result<u64, StoreError> {
-        let mut conn = self.reader.acquire().await?;
+        let mut conn = self.read().await?;
         count(&mut conn, webapps_query(sub), filter, sub).await
     }
 
     async fn get_webapp(&self, sub: SubscriptionId, id: i64) -> Result<Option<WebApp>, StoreError> {
-        let mut tx = self.reader.begin().await?;
+        let mut tx = self.read().await?;
         let ids = existing_id(&mut tx, webapps_query(sub), id).await?;
         Ok(webapps::load(&mut tx, &ids).await?.pop())
     }
@@ -1017,7 +1003,7 @@ impl Store for SqliteStore {
         target: &Selector<WebAppField>,
         remove_from_subscription: bool,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let ids = write::select(&mut tx, webapps_query(sub), target, sub, "WebApp").await?;
         webapps::delete(&mut tx, &ids, remove_from_subscription).await?;
         tx.commit().await?;
@@ -1030,7 +1016,7 @@ impl Store for SqliteStore {
         app: &WebApp,
         tag_ids: &[i64],
     ) -> Result<WebApp, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let id = webapps::create(&mut tx, sub, app, tag_ids).await?;
         let created = webapps::load(&mut tx, &[id]).await?.pop();
         tx.commit().await?;
@@ -1049,7 +1035,7 @@ impl Store for SqliteStore {
         by: &WebAppOwner,
         at: Timestamp,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let ids = write::select(&mut tx, webapps_query(sub), target, sub, "WebApp").await?;
         webapps::update(&mut tx, sub, &ids, change, tags, by, at).await?;
         tx.commit().await?;
@@ -1061,7 +1047,7 @@ impl Store for SqliteStore {
         sub: SubscriptionId,
         target: &Selector<WebAppField>,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write(sub.0).await?;
         let ids = write::select(&mut tx, webapps_query(sub), target, sub, "WebApp").await?;
         webapps::purge(&mut tx, &ids).await?;
         tx.commit().await?;

@@ -8,8 +8,8 @@ use openqps_model::{
     Volume, Vuln,
 };
 use sea_query::{Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+
+use super::conn::{Conn, Row};
 use std::collections::HashMap;
 
 /// The columns of `host_source` after `asset_id`, in the order they are read and written.
@@ -33,7 +33,7 @@ pub(crate) const SOURCE_COLUMNS: &[&str] = &[
 
 /// Tags of each asset, ordered by tag id.
 pub(crate) async fn tags_of(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     ids: &[i64],
 ) -> Result<HashMap<i64, Vec<TagRef>>, StoreError> {
     let q = Query::select()
@@ -62,9 +62,9 @@ pub(crate) async fn tags_of(
 
 /// Rows of `q` (whose first column is the asset id) grouped by asset.
 async fn group<T>(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     q: SelectStatement,
-    item: impl Fn(&SqliteRow) -> Result<T, StoreError>,
+    item: impl Fn(&Row) -> Result<T, StoreError>,
 ) -> Result<HashMap<i64, Vec<T>>, StoreError> {
     let mut out: HashMap<i64, Vec<T>> = HashMap::new();
     for r in fetch(conn, &q).await? {
@@ -85,10 +85,7 @@ fn list_query(table: &'static str, cols: &[&'static str], ids: &[i64]) -> Select
         .to_owned()
 }
 
-pub(crate) async fn fill_hosts(
-    conn: &mut SqliteConnection,
-    hosts: &mut [HostAsset],
-) -> Result<(), StoreError> {
+pub(crate) async fn fill_hosts(conn: &mut Conn, hosts: &mut [HostAsset]) -> Result<(), StoreError> {
     let ids: Vec<i64> = hosts.iter().map(|h| h.id).collect();
     let mut tags = tags_of(conn, &ids).await?;
     let q = list_query(

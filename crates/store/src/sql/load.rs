@@ -1,16 +1,16 @@
 //! Loading a whole data set in one transaction.
 
+use super::conn::{Conn, query};
 use crate::{Dataset, StoreError};
 use openqps_model::{HostAsset, SubscriptionId, WebApp};
-use sqlx::SqliteConnection;
 
 pub(crate) async fn dataset(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     data: &Dataset,
 ) -> Result<(), StoreError> {
     for t in &data.tags {
-        sqlx::query(
+        query(
             "INSERT INTO tag (id, subscription_id, name, created, modified, color, rule_type, \
              rule_text, parent_id, criticality_score, description, provider) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -42,67 +42,77 @@ pub(crate) async fn dataset(
     for w in &data.webapps {
         webapp(conn, sub, w).await?;
     }
-    Ok(())
+    conn.sync_id_sequences().await
 }
 
 /// Inserts a host with its lists, tags and agent; `id: None` lets the database choose one.
 pub(crate) async fn insert_host(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     h: &HostAsset,
     id: Option<i64>,
 ) -> Result<i64, StoreError> {
     let secs = |t: Option<openqps_model::Timestamp>| t.map(|t| t.as_second());
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO asset (id, subscription_id, asset_type, name, created, modified, \
-         criticality_score, qweb_host_id, last_vuln_scan, last_compliance_scan, last_system_boot, \
-         last_logged_on_user, fqdn, os, dns_host_name, netbios_name, address, tracking_method, \
-         manufacturer, model, total_memory, bios_description, is_docker_host, domain, timezone, \
-         network_guid, netbios_network_id, information_gathered_updated, vulns_updated, \
-         cloud_provider, docker_present, docker_version, docker_containers, docker_images) \
-         VALUES ($1, $2, 'HOST', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-         $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33) \
-         RETURNING id",
-    )
-    .bind(id)
-    .bind(sub.0)
-    .bind(&h.name)
-    .bind(h.created.as_second())
-    .bind(h.modified.as_second())
-    .bind(h.criticality_score)
-    .bind(h.qweb_host_id)
-    .bind(secs(h.last_vuln_scan))
-    .bind(secs(h.last_compliance_scan))
-    .bind(secs(h.last_system_boot))
-    .bind(&h.last_logged_on_user)
-    .bind(&h.fqdn)
-    .bind(&h.os)
-    .bind(&h.dns_host_name)
-    .bind(&h.netbios_name)
-    .bind(&h.address)
-    .bind(h.tracking_method.as_str())
-    .bind(&h.manufacturer)
-    .bind(&h.model)
-    .bind(h.total_memory)
-    .bind(&h.bios_description)
-    .bind(h.is_docker_host as i64)
-    .bind(&h.details.domain)
-    .bind(&h.details.timezone)
-    .bind(&h.details.network_guid)
-    .bind(h.details.netbios_network_id)
-    .bind(secs(h.details.information_gathered_updated))
-    .bind(secs(h.details.vulns_updated))
-    .bind(&h.details.cloud_provider)
-    .bind(h.details.docker.is_some() as i64)
-    .bind(h.details.docker.as_ref().and_then(|d| d.version.clone()))
-    .bind(h.details.docker.as_ref().and_then(|d| d.containers))
-    .bind(h.details.docker.as_ref().and_then(|d| d.images))
-    .fetch_one(&mut *conn)
-    .await?;
+    let docker = h.details.docker.as_ref();
+    let mut cols: Vec<(&str, sea_query::Value)> = vec![
+        ("subscription_id", sub.0.into()),
+        ("asset_type", "HOST".into()),
+        ("name", h.name.clone().into()),
+        ("created", h.created.as_second().into()),
+        ("modified", h.modified.as_second().into()),
+        ("criticality_score", h.criticality_score.into()),
+        ("qweb_host_id", h.qweb_host_id.into()),
+        ("last_vuln_scan", secs(h.last_vuln_scan).into()),
+        ("last_compliance_scan", secs(h.last_compliance_scan).into()),
+        ("last_system_boot", secs(h.last_system_boot).into()),
+        ("last_logged_on_user", h.last_logged_on_user.clone().into()),
+        ("fqdn", h.fqdn.clone().into()),
+        ("os", h.os.clone().into()),
+        ("dns_host_name", h.dns_host_name.clone().into()),
+        ("netbios_name", h.netbios_name.clone().into()),
+        ("address", h.address.clone().into()),
+        ("tracking_method", h.tracking_method.as_str().into()),
+        ("manufacturer", h.manufacturer.clone().into()),
+        ("model", h.model.clone().into()),
+        ("total_memory", h.total_memory.into()),
+        ("bios_description", h.bios_description.clone().into()),
+        ("is_docker_host", (h.is_docker_host as i64).into()),
+        ("domain", h.details.domain.clone().into()),
+        ("timezone", h.details.timezone.clone().into()),
+        ("network_guid", h.details.network_guid.clone().into()),
+        ("netbios_network_id", h.details.netbios_network_id.into()),
+        (
+            "information_gathered_updated",
+            secs(h.details.information_gathered_updated).into(),
+        ),
+        ("vulns_updated", secs(h.details.vulns_updated).into()),
+        ("cloud_provider", h.details.cloud_provider.clone().into()),
+        ("docker_present", (docker.is_some() as i64).into()),
+        (
+            "docker_version",
+            docker.and_then(|d| d.version.clone()).into(),
+        ),
+        (
+            "docker_containers",
+            docker.and_then(|d| d.containers).into(),
+        ),
+        ("docker_images", docker.and_then(|d| d.images).into()),
+    ];
+    // Without an id the column is left out, so the database draws one (a NULL would not do on
+    // PostgreSQL).
+    if let Some(id) = id {
+        cols.insert(0, ("id", id.into()));
+    }
+    let mut ins = sea_query::Query::insert();
+    ins.into_table("asset")
+        .columns(cols.iter().map(|(c, _)| *c))
+        .values_panic(cols.into_iter().map(|(_, v)| v.into()))
+        .returning_col("id");
+    let id = super::insert_returning_id(conn, &ins).await?;
     tags(conn, id, h.tags.iter().map(|t| t.id)).await?;
     insert_lists(conn, id, h).await?;
     if let Some(a) = &h.agent {
-        sqlx::query(
+        query(
             "INSERT INTO agent (asset_id, agent_id, agent_version, status, last_checked_in, \
              connected_from, platform, activated_modules, configuration_id, configuration_name, \
              activation_key_id, activation_key_title) \
@@ -127,36 +137,30 @@ pub(crate) async fn insert_host(
 }
 
 async fn tags(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     asset: i64,
     tag_ids: impl Iterator<Item = i64>,
 ) -> Result<(), StoreError> {
     for t in tag_ids {
-        sqlx::query(
-            "INSERT INTO asset_tag (tag_id, asset_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(t)
-        .bind(asset)
-        .execute(&mut *conn)
-        .await?;
+        query("INSERT INTO asset_tag (tag_id, asset_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(t)
+            .bind(asset)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
 
-async fn webapp(
-    conn: &mut SqliteConnection,
-    sub: SubscriptionId,
-    w: &WebApp,
-) -> Result<(), StoreError> {
-    let owner: i64 = sqlx::query_scalar(
+async fn webapp(conn: &mut Conn, sub: SubscriptionId, w: &WebApp) -> Result<(), StoreError> {
+    let owner: i64 = query(
         "SELECT id FROM app_user WHERE subscription_id = $1 \
          ORDER BY (username = $2) DESC, id LIMIT 1",
     )
     .bind(sub.0)
     .bind(&w.owner.username)
-    .fetch_one(&mut *conn)
+    .scalar(&mut *conn)
     .await?;
-    sqlx::query(
+    query(
         "INSERT INTO asset (id, subscription_id, asset_type, name, created, modified) \
          VALUES ($1, $2, 'WEBAPP', $3, $4, $5)",
     )
@@ -185,12 +189,12 @@ async fn webapp(
 
 /// Inserts the lists of host `id` (ports, software, vulns, processors, interfaces) in order.
 pub(crate) async fn insert_lists(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     h: &HostAsset,
 ) -> Result<(), StoreError> {
     for (i, p) in h.open_ports.iter().enumerate() {
-        sqlx::query(
+        query(
             "INSERT INTO host_port (asset_id, ord, port, protocol, service_id, service_name) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -204,18 +208,16 @@ pub(crate) async fn insert_lists(
         .await?;
     }
     for (i, s) in h.software.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO host_software (asset_id, ord, name, version) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(i as i64)
-        .bind(&s.name)
-        .bind(&s.version)
-        .execute(&mut *conn)
-        .await?;
+        query("INSERT INTO host_software (asset_id, ord, name, version) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(i as i64)
+            .bind(&s.name)
+            .bind(&s.version)
+            .execute(&mut *conn)
+            .await?;
     }
     for (i, v) in h.vulns.iter().enumerate() {
-        sqlx::query(
+        query(
             "INSERT INTO host_vuln (asset_id, ord, qid, host_instance_vuln_id, first_found, \
              last_found) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -229,18 +231,16 @@ pub(crate) async fn insert_lists(
         .await?;
     }
     for (i, p) in h.processors.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO host_processor (asset_id, ord, name, speed) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(i as i64)
-        .bind(&p.name)
-        .bind(p.speed)
-        .execute(&mut *conn)
-        .await?;
+        query("INSERT INTO host_processor (asset_id, ord, name, speed) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(i as i64)
+            .bind(&p.name)
+            .bind(p.speed)
+            .execute(&mut *conn)
+            .await?;
     }
     for (i, n) in h.network_interfaces.iter().enumerate() {
-        sqlx::query(
+        query(
             "INSERT INTO host_interface (asset_id, ord, hostname, interface_name, mac_address, \
              address, gateway_address) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -255,7 +255,7 @@ pub(crate) async fn insert_lists(
         .await?;
     }
     for (i, v) in h.details.volumes.iter().enumerate() {
-        sqlx::query(
+        query(
             "INSERT INTO host_volume (asset_id, ord, name, size, free) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(id)
@@ -267,7 +267,7 @@ pub(crate) async fn insert_lists(
         .await?;
     }
     for (i, a) in h.details.accounts.iter().enumerate() {
-        sqlx::query("INSERT INTO host_account (asset_id, ord, username) VALUES ($1, $2, $3)")
+        query("INSERT INTO host_account (asset_id, ord, username) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(i as i64)
             .bind(a)
@@ -275,7 +275,7 @@ pub(crate) async fn insert_lists(
             .await?;
     }
     for (i, c) in h.details.sources.iter().enumerate() {
-        sqlx::query(
+        query(
             "INSERT INTO host_source (asset_id, ord, kind, instance_id, instance_type, state, \
              region, zone, account_id, vpc_id, subnet_id, image_id, private_ip, public_ip, \
              resource_group, first_discovered, last_updated) \

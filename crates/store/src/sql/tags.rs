@@ -1,12 +1,12 @@
 //! Tags: reads, creation with children, updates, and deletes that take descendants along.
 
+use super::conn::{Conn, query};
 use super::{execute, existing_id, fetch};
 use crate::filter_sql::SqlTarget;
 use crate::rows::ts;
 use crate::{ChildChanges, ChildRef, Selector, StoreError, TagFields};
 use openqps_model::{SubscriptionId, Tag, TagRef, Timestamp};
 use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
-use sqlx::{Row, SqliteConnection};
 use std::collections::HashMap;
 
 /// `SELECT … FROM tag a` of one subscription.
@@ -17,7 +17,7 @@ pub(crate) fn tags_query(sub: SubscriptionId) -> SelectStatement {
         .to_owned()
 }
 
-pub(crate) async fn load(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<Tag>, StoreError> {
+pub(crate) async fn load(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Tag>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -80,7 +80,7 @@ pub(crate) async fn load(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec
 }
 
 pub(crate) async fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     fields: &TagFields,
     children: &ChildChanges,
@@ -95,12 +95,12 @@ pub(crate) async fn create(
 }
 
 async fn insert(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     f: &TagFields,
     at: Timestamp,
 ) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
+    query(
         "INSERT INTO tag (subscription_id, name, created, modified, color, rule_type, rule_text, \
          parent_id, criticality_score, description, provider, rule_criteria) \
          VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
@@ -116,15 +116,11 @@ async fn insert(
     .bind(&f.description)
     .bind(&f.provider)
     .bind(&f.rule_criteria)
-    .fetch_one(&mut *conn)
-    .await?)
+    .scalar(&mut *conn)
+    .await
 }
 
-async fn must_exist(
-    conn: &mut SqliteConnection,
-    sub: SubscriptionId,
-    id: i64,
-) -> Result<(), StoreError> {
+async fn must_exist(conn: &mut Conn, sub: SubscriptionId, id: i64) -> Result<(), StoreError> {
     if existing_id(conn, tags_query(sub), id).await?.is_empty() {
         return Err(StoreError::UnknownTag(id));
     }
@@ -132,8 +128,8 @@ async fn must_exist(
 }
 
 /// `id` and every tag below it.
-async fn with_descendants(conn: &mut SqliteConnection, id: i64) -> Result<Vec<i64>, StoreError> {
-    let rows = sqlx::query(
+async fn with_descendants(conn: &mut Conn, id: i64) -> Result<Vec<i64>, StoreError> {
+    let rows = query(
         "WITH RECURSIVE d(id) AS (SELECT $1 UNION SELECT t.id FROM tag t JOIN d ON t.parent_id = d.id) \
          SELECT id FROM d ORDER BY id",
     )
@@ -145,7 +141,7 @@ async fn with_descendants(conn: &mut SqliteConnection, id: i64) -> Result<Vec<i6
 
 /// Makes `parent` the parent of `child`, refusing a cycle.
 async fn adopt(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     parent: i64,
     child: i64,
@@ -157,7 +153,7 @@ async fn adopt(
             "Tag {child} cannot become a child of tag {parent}, which is itself below it."
         )));
     }
-    sqlx::query("UPDATE tag SET parent_id = $1, modified = $2 WHERE id = $3")
+    query("UPDATE tag SET parent_id = $1, modified = $2 WHERE id = $3")
         .bind(parent)
         .bind(at.as_second())
         .bind(child)
@@ -167,7 +163,7 @@ async fn adopt(
 }
 
 async fn apply_children(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     parent: i64,
     changes: &ChildChanges,
@@ -217,7 +213,7 @@ async fn apply_children(
 }
 
 pub(crate) async fn update<F: SqlTarget>(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     target: &Selector<F>,
     fields: &TagFields,
@@ -283,7 +279,7 @@ pub(crate) async fn update<F: SqlTarget>(
 }
 
 pub(crate) async fn delete<F: SqlTarget>(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sub: SubscriptionId,
     target: &Selector<F>,
 ) -> Result<Vec<i64>, StoreError> {

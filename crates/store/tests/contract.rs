@@ -1,5 +1,11 @@
-//! The storage contract, checked on the SQLite back-end: subscription isolation, criteria
-//! semantics against the reference evaluator, and index use of collection filters.
+//! The storage contract, checked on both back-ends (`sqlite::…` and `postgres::…`, see
+//! `support`): subscription isolation, criteria semantics against the reference evaluator, a
+//! full WebApp round trip and the scan job lifecycle; and on SQLite, index use of collection
+//! filters.
+
+mod support;
+
+use support::Backend;
 
 use openqps_model::{HostAsset, SubscriptionId, Tag, TagRef, Timestamp, TrackingMethod};
 use openqps_query::fields::{HOSTASSET, HostField};
@@ -82,17 +88,32 @@ const ALL: PageRequest = PageRequest {
     limit: 1000,
 };
 
-async fn open(name: &str) -> (SqliteStore, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("openqps-store-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = SqliteStore::open(&dir.join("db.sqlite")).await.unwrap();
-    (store, dir)
+on_both_backends!(
+    one_subscription_never_sees_another,
+    sql_agrees_with_the_reference_evaluator,
+    webapp_sql_agrees_with_the_reference_evaluator,
+    scan_jobs_follow_their_lifecycle_expire_and_are_not_doubled,
+    created_ids_never_reuse_loaded_ones,
+);
+
+/// PostgreSQL only: SQLite serves one process (its writers queue on one connection).
+mod postgres_only {
+    #[tokio::test]
+    async fn two_stores_write_one_database_at_once() {
+        super::two_stores_write_one_database_at_once().await
+    }
+
+    #[tokio::test]
+    async fn concurrent_parent_changes_never_make_a_cycle() {
+        super::concurrent_parent_changes_never_make_a_cycle().await
+    }
 }
 
-#[tokio::test]
-async fn one_subscription_never_sees_another() {
-    let (store, dir) = open("tenancy").await;
+async fn one_subscription_never_sees_another(backend: Backend) {
+    let Some(db) = support::open(backend, "tenancy").await else {
+        return;
+    };
+    let store = &db.store;
     let first = store.bootstrap("x", t(1)).await.unwrap().unwrap();
     let second = store
         .create_subscription("second", "other-admin", "x", t(1))
@@ -161,13 +182,15 @@ async fn one_subscription_never_sees_another() {
         .await
         .unwrap_err();
     assert!(matches!(err, openqps_store::StoreError::UnknownTag(1)));
-    let _ = std::fs::remove_dir_all(dir);
+    db.close().await;
 }
 
-#[tokio::test]
-async fn sql_agrees_with_the_reference_evaluator() {
+async fn sql_agrees_with_the_reference_evaluator(backend: Backend) {
     use openqps_query::eval::{Actual, holds};
-    let (store, dir) = open("oracle").await;
+    let Some(db) = support::open(backend, "oracle").await else {
+        return;
+    };
+    let store = &db.store;
     let sub: SubscriptionId = store.bootstrap("x", t(1)).await.unwrap().unwrap();
     let tags = vec![tag(1, "Prod"), tag(2, "prod-eu"), tag(3, "Web 100%")];
     let hosts = vec![
@@ -232,12 +255,16 @@ async fn sql_agrees_with_the_reference_evaluator() {
             .collect();
         assert_eq!(got, want, "{c:?}");
     }
-    let _ = std::fs::remove_dir_all(dir);
+    db.close().await;
 }
 
 #[tokio::test]
 async fn collection_filters_walk_their_index() {
-    let (store, dir) = open("plan").await;
+    // SQLite only: `explain_host_search` reads SQLite's EXPLAIN QUERY PLAN.
+    let dir = std::env::temp_dir().join(format!("openqps-store-plan-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = SqliteStore::open(&dir.join("db.sqlite")).await.unwrap();
     store.bootstrap("x", t(1)).await.unwrap();
     for (field, value, index) in [
         ("tagId", "1", "SEARCH at USING PRIMARY KEY (tag_id=?)"),
@@ -311,11 +338,13 @@ fn webapp(
     }
 }
 
-#[tokio::test]
-async fn webapp_sql_agrees_with_the_reference_evaluator() {
+async fn webapp_sql_agrees_with_the_reference_evaluator(backend: Backend) {
     use openqps_query::eval::{Actual, holds};
     use openqps_query::fields::{WEBAPP, WebAppField};
-    let (store, dir) = open("oracle-was").await;
+    let Some(db) = support::open(backend, "oracle-was").await else {
+        return;
+    };
+    let store = &db.store;
     let sub: SubscriptionId = store.bootstrap("x", t(1)).await.unwrap().unwrap();
     let day = 86_400;
     let mut apps = vec![
@@ -483,14 +512,16 @@ async fn webapp_sql_agrees_with_the_reference_evaluator() {
     let all = compile("WebApp", WEBAPP, &[]).unwrap();
     let stored = store.search_webapps(sub, &all, ALL).await.unwrap().items;
     assert_eq!(stored, apps);
-    let _ = std::fs::remove_dir_all(dir);
+    db.close().await;
 }
 
-#[tokio::test]
-async fn scan_jobs_follow_their_lifecycle_expire_and_are_not_doubled() {
+async fn scan_jobs_follow_their_lifecycle_expire_and_are_not_doubled(backend: Backend) {
     use openqps_model::{AgentInfo, Module, ScanState, ScanType, UserId};
     use openqps_store::{ScanRequest, Selector, StoreError};
-    let (store, dir) = open("scanjobs").await;
+    let Some(db) = support::open(backend, "scanjobs").await else {
+        return;
+    };
+    let store = &db.store;
     let sub: SubscriptionId = store.bootstrap("x", t(1)).await.unwrap().unwrap();
     let mut agent_host = host(1, "agent-01", Some("Ubuntu 22.04"), &[]);
     agent_host.agent = Some(AgentInfo {
@@ -582,5 +613,178 @@ async fn scan_jobs_follow_their_lifecycle_expire_and_are_not_doubled() {
             .await,
         Err(StoreError::NotFound { .. })
     ));
-    let _ = std::fs::remove_dir_all(dir);
+    db.close().await;
+}
+
+/// Ids drawn by the database after a data set loaded explicit ones never clash with them.
+async fn created_ids_never_reuse_loaded_ones(backend: Backend) {
+    use openqps_store::{ChildChanges, TagFields};
+    let Some(db) = support::open(backend, "ids").await else {
+        return;
+    };
+    let store = &db.store;
+    let sub = store.bootstrap("x", t(1)).await.unwrap().unwrap();
+    store
+        .load(
+            sub,
+            &Dataset {
+                tags: vec![tag(1, "Prod"), tag(7, "Dev")],
+                hosts: vec![
+                    host(10, "web-a", None, &[(1, "Prod")]),
+                    host(1, "db", None, &[]),
+                ],
+                ..Dataset::default()
+            },
+        )
+        .await
+        .unwrap();
+    let fields = TagFields {
+        name: Some("New".into()),
+        ..TagFields::default()
+    };
+    let new_tag = store
+        .create_tag(sub, &fields, &ChildChanges::default(), t(5))
+        .await
+        .unwrap();
+    assert!(new_tag.id > 7, "tag id {}", new_tag.id);
+    let new_host = store
+        .create_host_asset(sub, &host(0, "new", None, &[]), t(5))
+        .await
+        .unwrap();
+    assert!(new_host.id > 10, "host id {}", new_host.id);
+    db.close().await;
+}
+
+/// Two stores on one database, as two `openqps serve` processes: concurrent creates get distinct
+/// ids and all land, and a rule tag created in the middle of them ends up on exactly the hosts
+/// its rule matches (rule re-evaluation never misses a host another process wrote meanwhile).
+async fn two_stores_write_one_database_at_once() {
+    use openqps_store::{ChildChanges, TagFields};
+    use std::sync::Arc;
+    let Some(db) = support::open(Backend::Postgres, "two").await else {
+        return;
+    };
+    let a: Arc<dyn openqps_store::Store> = Arc::from(db.reopen().await);
+    let b: Arc<dyn openqps_store::Store> = Arc::from(db.reopen().await);
+    let sub = a.bootstrap("x", t(1)).await.unwrap().unwrap();
+    assert_eq!(b.bootstrap("x", t(1)).await.unwrap(), None);
+    let mut tasks = Vec::new();
+    for (side, store) in [("a", a.clone()), ("b", b.clone())] {
+        for i in 0..15 {
+            let store = store.clone();
+            let name = if i % 3 == 0 {
+                format!("db-{side}-{i}")
+            } else {
+                format!("web-{side}-{i}")
+            };
+            tasks.push(tokio::spawn(async move {
+                store
+                    .create_host_asset(sub, &host(0, &name, None, &[]), t(10))
+                    .await
+                    .unwrap()
+                    .id
+            }));
+        }
+    }
+    let rule = TagFields {
+        name: Some("Web".into()),
+        rule_type: Some("NAME_CONTAINS".into()),
+        rule_text: Some("web".into()),
+        ..TagFields::default()
+    };
+    let web = b
+        .create_tag(sub, &rule, &ChildChanges::default(), t(10))
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap());
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 30, "every create got its own id");
+    let all = compile("HostAsset", HOSTASSET, &[]).unwrap();
+    let hosts = a.search_host_assets(sub, &all, ALL).await.unwrap().items;
+    assert_eq!(hosts.iter().map(|h| h.id).collect::<Vec<_>>(), ids);
+    for h in &hosts {
+        let tagged = h.tags.iter().any(|t| t.id == web.id);
+        assert_eq!(
+            tagged,
+            h.name.starts_with("web"),
+            "{}: {:?}",
+            h.name,
+            h.tags
+        );
+    }
+    drop((a, b));
+    db.close().await;
+}
+
+/// Two stores on one database: one makes tag X the parent of Y while the other makes Y the parent
+/// of X. Each checks for a cycle before it writes, so without the write lock both could pass;
+/// with it, exactly one wins and the other is refused.
+async fn concurrent_parent_changes_never_make_a_cycle() {
+    use openqps_store::{ChildChanges, Selector, StoreError, TagFields};
+    use std::sync::Arc;
+    let Some(db) = support::open(Backend::Postgres, "cycle").await else {
+        return;
+    };
+    let a: Arc<dyn openqps_store::Store> = Arc::from(db.reopen().await);
+    let b: Arc<dyn openqps_store::Store> = Arc::from(db.reopen().await);
+    let sub = a.bootstrap("x", t(1)).await.unwrap().unwrap();
+    let named = |name: String| TagFields {
+        name: Some(name),
+        ..TagFields::default()
+    };
+    for round in 0..20 {
+        let none = ChildChanges::default();
+        let x = a
+            .create_tag(sub, &named(format!("X{round}")), &none, t(2))
+            .await
+            .unwrap()
+            .id;
+        let y = a
+            .create_tag(sub, &named(format!("Y{round}")), &none, t(2))
+            .await
+            .unwrap()
+            .id;
+        let adopt = |store: Arc<dyn openqps_store::Store>, child: i64, parent: i64| {
+            tokio::spawn(async move {
+                let fields = TagFields {
+                    parent_id: Some(parent),
+                    ..TagFields::default()
+                };
+                store
+                    .update_tags(
+                        sub,
+                        &Selector::Id(child),
+                        &fields,
+                        &ChildChanges::default(),
+                        t(3),
+                    )
+                    .await
+            })
+        };
+        let (one, two) = (adopt(a.clone(), y, x), adopt(b.clone(), x, y));
+        let results = [one.await.unwrap(), two.await.unwrap()];
+        let won = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(won, 1, "round {round}: {results:?}");
+        assert!(
+            results
+                .iter()
+                .any(|r| matches!(r, Err(StoreError::Conflict(_)))),
+            "round {round}: {results:?}"
+        );
+        let parent_of = |id| {
+            let a = a.clone();
+            async move { a.get_tag(sub, id).await.unwrap().unwrap().parent_id }
+        };
+        let (px, py) = (parent_of(x).await, parent_of(y).await);
+        assert!(
+            px.is_none() || py.is_none(),
+            "round {round}: X under {px:?}, Y under {py:?}"
+        );
+    }
+    drop((a, b));
+    db.close().await;
 }
