@@ -49,9 +49,10 @@ if [ -z "${OPENQPS_TEST_POSTGRES_URL:-}" ]; then
   port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   "${as_pg[@]}" "$bin/initdb" -D "$pgdir/data" -U openqps --auth=trust -E UTF8 --no-locale >"$pgdir/initdb.log" 2>&1 \
     || { cat "$pgdir/initdb.log" >&2; exit 1; }
-  # A throwaway cluster: no fsync; room for the tests' parallel connection pools.
+  # A throwaway cluster: no fsync; room for the tests' parallel connection pools; shared memory
+  # in the data folder, not /dev/shm (small in containers).
   "${as_pg[@]}" "$bin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w \
-    -o "-p $port -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null \
+    -o "-p $port -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c dynamic_shared_memory_type=mmap" start >/dev/null \
     || { cat "$pgdir/server.log" >&2; exit 1; }
   cleanup+=("\"\${as_pg[@]}\" \"$bin/pg_ctl\" -D \"$pgdir/data\" -m fast -w stop >/dev/null 2>&1; rm -rf \"$pgdir\"")
   export OPENQPS_TEST_POSTGRES_URL="postgres://openqps@127.0.0.1:$port/postgres"

@@ -655,19 +655,32 @@ async fn created_ids_never_reuse_loaded_ones(backend: Backend) {
     db.close().await;
 }
 
+/// Two independent stores on one fresh PostgreSQL database (two `openqps serve` processes, in
+/// effect), bootstrapped through the first; `None` when PostgreSQL is not configured.
+async fn two_postgres_stores(
+    name: &str,
+) -> Option<(
+    support::TestStore,
+    std::sync::Arc<dyn Store>,
+    std::sync::Arc<dyn Store>,
+    SubscriptionId,
+)> {
+    let db = support::open(Backend::Postgres, name).await?;
+    let a: std::sync::Arc<dyn Store> = std::sync::Arc::from(db.reopen().await);
+    let b: std::sync::Arc<dyn Store> = std::sync::Arc::from(db.reopen().await);
+    let sub = a.bootstrap("x", t(1)).await.unwrap().unwrap();
+    assert_eq!(b.bootstrap("x", t(1)).await.unwrap(), None);
+    Some((db, a, b, sub))
+}
+
 /// Two stores on one database, as two `openqps serve` processes: concurrent creates get distinct
 /// ids and all land, and a rule tag created in the middle of them ends up on exactly the hosts
 /// its rule matches (rule re-evaluation never misses a host another process wrote meanwhile).
 async fn two_stores_write_one_database_at_once() {
     use openqps_store::{ChildChanges, TagFields};
-    use std::sync::Arc;
-    let Some(db) = support::open(Backend::Postgres, "two").await else {
+    let Some((db, a, b, sub)) = two_postgres_stores("two").await else {
         return;
     };
-    let a: Arc<dyn openqps_store::Store> = Arc::from(db.reopen().await);
-    let b: Arc<dyn openqps_store::Store> = Arc::from(db.reopen().await);
-    let sub = a.bootstrap("x", t(1)).await.unwrap().unwrap();
-    assert_eq!(b.bootstrap("x", t(1)).await.unwrap(), None);
     let mut tasks = Vec::new();
     for (side, store) in [("a", a.clone()), ("b", b.clone())] {
         for i in 0..15 {
@@ -725,13 +738,9 @@ async fn two_stores_write_one_database_at_once() {
 /// with it, exactly one wins and the other is refused.
 async fn concurrent_parent_changes_never_make_a_cycle() {
     use openqps_store::{ChildChanges, Selector, StoreError, TagFields};
-    use std::sync::Arc;
-    let Some(db) = support::open(Backend::Postgres, "cycle").await else {
+    let Some((db, a, b, sub)) = two_postgres_stores("cycle").await else {
         return;
     };
-    let a: Arc<dyn openqps_store::Store> = Arc::from(db.reopen().await);
-    let b: Arc<dyn openqps_store::Store> = Arc::from(db.reopen().await);
-    let sub = a.bootstrap("x", t(1)).await.unwrap().unwrap();
     let named = |name: String| TagFields {
         name: Some(name),
         ..TagFields::default()
@@ -748,7 +757,7 @@ async fn concurrent_parent_changes_never_make_a_cycle() {
             .await
             .unwrap()
             .id;
-        let adopt = |store: Arc<dyn openqps_store::Store>, child: i64, parent: i64| {
+        let adopt = |store: std::sync::Arc<dyn Store>, child: i64, parent: i64| {
             tokio::spawn(async move {
                 let fields = TagFields {
                     parent_id: Some(parent),

@@ -1,4 +1,5 @@
--- openqps schema, PostgreSQL dialect (mirrors migrations/sqlite, same versions). Times are epoch seconds (UTC); booleans 0/1.
+-- openqps schema, PostgreSQL dialect: mirrors migrations/sqlite, file for file and version for
+-- version. Times are epoch seconds (UTC); booleans 0/1; text compares byte-wise (COLLATE "C").
 -- Every row belongs to a subscription, directly or through its asset.
 
 CREATE TABLE subscription (
