@@ -28,8 +28,15 @@ fn activation_and_deactivation_change_the_agent_modules() {
     );
     assert_eq!(r.code(), "SUCCESS", "{}", r.body);
     assert_eq!(modules_of(&s, 19059465), "AGENT_VM,AGENT_SwCA");
-    // Refused: VM stays while SwCA does; nothing written.
+    // Again, in another order: success, and nothing changes, not even `modified`.
     let before = s.fingerprint();
+    let r = s.post_xml(
+        "/qps/rest/2.0/activate/am/asset/19059465?module=AGENT_SwCA,AGENT_VM",
+        EMPTY,
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    assert_eq!(s.fingerprint(), before);
+    // Refused: VM stays while SwCA does; nothing written.
     let r = s.post_xml(
         "/qps/rest/2.0/deactivate/am/asset/19059465?module=AGENT_VM",
         EMPTY,

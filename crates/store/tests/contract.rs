@@ -616,7 +616,8 @@ async fn scan_jobs_follow_their_lifecycle_expire_and_are_not_doubled(backend: Ba
     db.close().await;
 }
 
-/// Ids drawn by the database after a data set loaded explicit ones never clash with them.
+/// Ids drawn by the database after a data set loaded explicit ones never clash with them, and
+/// deleted ids are never drawn again.
 async fn created_ids_never_reuse_loaded_ones(backend: Backend) {
     use openqps_store::{ChildChanges, TagFields};
     let Some(db) = support::open(backend, "ids").await else {
@@ -652,6 +653,27 @@ async fn created_ids_never_reuse_loaded_ones(backend: Backend) {
         .await
         .unwrap();
     assert!(new_host.id > 10, "host id {}", new_host.id);
+    // Nor is the id of a deleted object handed out again, even the newest one's (Qualys ids
+    // are never reused; SQLite alone would number the next row max(id) + 1).
+    use openqps_store::Selector;
+    store
+        .delete_tags(sub, &Selector::Id(new_tag.id))
+        .await
+        .unwrap();
+    let again = store
+        .create_tag(sub, &fields, &ChildChanges::default(), t(6))
+        .await
+        .unwrap();
+    assert!(again.id > new_tag.id, "{} after {}", again.id, new_tag.id);
+    store
+        .delete_host_assets(sub, &Selector::Id(new_host.id))
+        .await
+        .unwrap();
+    let again = store
+        .create_host_asset(sub, &host(0, "again", None, &[]), t(6))
+        .await
+        .unwrap();
+    assert!(again.id > new_host.id, "{} after {}", again.id, new_host.id);
     db.close().await;
 }
 

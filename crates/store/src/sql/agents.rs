@@ -158,9 +158,13 @@ pub(crate) async fn insert_key(
         key.licenses.join(",").into(),
         key.created.as_second().into(),
     ];
-    if with_id {
+    let id = match with_id {
+        true => Some(key.id),
+        false => conn.fresh_id("agent_act_key").await?,
+    };
+    if let Some(id) = id {
         cols.push("id");
-        vals.push(key.id.into());
+        vals.push(id.into());
     }
     ins.columns(cols).values_panic(vals).returning_col("id");
     let id = insert_returning_id(conn, &ins).await?;
@@ -276,9 +280,13 @@ pub(crate) async fn insert_config(
         c.created.as_second().into(),
         c.modified.as_second().into(),
     ];
-    if with_id {
+    let id = match with_id {
+        true => Some(c.id),
+        false => conn.fresh_id("agent_config").await?,
+    };
+    if let Some(id) = id {
         cols.push("id");
-        vals.push(c.id.into());
+        vals.push(id.into());
     }
     ins.columns(cols).values_panic(vals).returning_col("id");
     insert_returning_id(conn, &ins).await

@@ -91,6 +91,50 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// The first of `n` consecutive fresh ids for `table` on SQLite, which by itself numbers a
+    /// new row `max(id) + 1` and so would hand a deleted object's id out again (migration
+    /// 0011). `None` on PostgreSQL: identity sequences never repeat, so the row takes the
+    /// default. Writers are serialized, so two calls never draw the same ids.
+    pub(crate) async fn fresh_ids(
+        &mut self,
+        table: &'static str,
+        n: usize,
+    ) -> Result<Option<i64>, StoreError> {
+        if self.dialect() == Dialect::Postgres || n == 0 {
+            return Ok(None);
+        }
+        // Also above the rows themselves: a data set inserts explicit ids past the mark.
+        let sql = format!(
+            "SELECT MAX(COALESCE((SELECT high FROM id_high_water WHERE table_name = '{table}'), 0), \
+             COALESCE((SELECT MAX(id) FROM {table}), 0))"
+        );
+        let high: i64 = rows(self, AssertSqlSafe(sql), Values(Vec::new()))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(sqlx::Error::RowNotFound)?
+            .try_get(0)?;
+        query(
+            "INSERT INTO id_high_water (table_name, high) VALUES ($1, $2) \
+             ON CONFLICT (table_name) DO UPDATE SET high = excluded.high",
+        )
+        .bind(table)
+        .bind(high + n as i64)
+        .execute(self)
+        .await?;
+        Ok(Some(high + 1))
+    }
+
+    /// [`Conn::fresh_ids`] for one row.
+    pub(crate) async fn fresh_id(
+        &mut self,
+        table: &'static str,
+    ) -> Result<Option<i64>, StoreError> {
+        self.fresh_ids(table, 1).await
+    }
+}
+
 /// Tables whose `id` comes from a sequence and that a data set fills with explicit ids.
 const ID_TABLES: [&str; 4] = ["tag", "asset", "agent_act_key", "agent_config"];
 

@@ -100,6 +100,10 @@ pub(crate) async fn insert_host(
     ];
     // Without an id the column is left out, so the database draws one (a NULL would not do on
     // PostgreSQL).
+    let id = match id {
+        Some(id) => Some(id),
+        None => conn.fresh_id("asset").await?,
+    };
     if let Some(id) = id {
         cols.insert(0, ("id", id.into()));
     }

@@ -840,14 +840,14 @@ impl<B: Send + Sync> Store for SqlStore<B> {
                 agents::store_swca(&mut tx, asset_id, job_id, components, at).await?;
             }
             (other, _) => {
+                let takes = match other {
+                    ScanType::Inventory => "an 'inventory' result",
+                    ScanType::SwCa => "an 'sbom' result",
+                    _ => "no result upload; set its state to COMPLETED instead",
+                };
                 return Err(StoreError::Conflict(format!(
-                    "Scan job {job_id} is a {} scan; upload an {} result.",
-                    other.value(),
-                    match other {
-                        ScanType::Inventory => "inventory",
-                        ScanType::SwCa => "components (SwCA)",
-                        _ => "empty",
-                    }
+                    "Scan job {job_id} is of type {}; it takes {takes}.",
+                    other.value()
                 )));
             }
         }

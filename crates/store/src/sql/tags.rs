@@ -100,24 +100,47 @@ async fn insert(
     f: &TagFields,
     at: Timestamp,
 ) -> Result<i64, StoreError> {
-    query(
-        "INSERT INTO tag (subscription_id, name, created, modified, color, rule_type, rule_text, \
-         parent_id, criticality_score, description, provider, rule_criteria) \
-         VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-    )
-    .bind(sub.0)
-    .bind(f.name.as_deref().unwrap_or_default())
-    .bind(at.as_second())
-    .bind(&f.color)
-    .bind(f.rule_type.as_deref().unwrap_or("STATIC"))
-    .bind(&f.rule_text)
-    .bind(f.parent_id)
-    .bind(f.criticality_score)
-    .bind(&f.description)
-    .bind(&f.provider)
-    .bind(&f.rule_criteria)
-    .scalar(&mut *conn)
-    .await
+    let mut cols = vec![
+        "subscription_id",
+        "name",
+        "created",
+        "modified",
+        "color",
+        "rule_type",
+        "rule_text",
+        "parent_id",
+        "criticality_score",
+        "description",
+        "provider",
+        "rule_criteria",
+    ];
+    let mut vals: Vec<sea_query::Expr> = vec![
+        sub.0.into(),
+        f.name.clone().unwrap_or_default().into(),
+        at.as_second().into(),
+        at.as_second().into(),
+        f.color.clone().into(),
+        f.rule_type
+            .clone()
+            .unwrap_or_else(|| "STATIC".into())
+            .into(),
+        f.rule_text.clone().into(),
+        f.parent_id.into(),
+        f.criticality_score.into(),
+        f.description.clone().into(),
+        f.provider.clone().into(),
+        f.rule_criteria.clone().into(),
+    ];
+    if let Some(id) = conn.fresh_id("tag").await? {
+        cols.push("id");
+        vals.push(id.into());
+    }
+    let mut ins = sea_query::Query::insert();
+    ins.into_table("tag")
+        .columns(cols)
+        .values_panic(vals)
+        .returning_col("id");
+    super::insert_returning_id(conn, &ins).await
 }
 
 async fn must_exist(conn: &mut Conn, sub: SubscriptionId, id: i64) -> Result<(), StoreError> {

@@ -202,22 +202,28 @@ pub(crate) async fn create(
     tag_ids: &[i64],
 ) -> Result<i64, StoreError> {
     check_tags_exist(conn, sub, tag_ids).await?;
+    let mut cols = vec![
+        "subscription_id",
+        "asset_type",
+        "name",
+        "created",
+        "modified",
+    ];
+    let mut vals: Vec<sea_query::Expr> = vec![
+        sub.0.into(),
+        "WEBAPP".into(),
+        w.name.clone().into(),
+        w.created.as_second().into(),
+        w.updated.as_second().into(),
+    ];
+    if let Some(id) = conn.fresh_id("asset").await? {
+        cols.push("id");
+        vals.push(id.into());
+    }
     let mut ins = Query::insert();
     ins.into_table("asset")
-        .columns([
-            "subscription_id",
-            "asset_type",
-            "name",
-            "created",
-            "modified",
-        ])
-        .values_panic([
-            sub.0.into(),
-            "WEBAPP".into(),
-            w.name.clone().into(),
-            w.created.as_second().into(),
-            w.updated.as_second().into(),
-        ])
+        .columns(cols)
+        .values_panic(vals)
         .returning_col("id");
     let id = insert_returning_id(conn, &ins).await?;
     insert_row(conn, id, w).await?;

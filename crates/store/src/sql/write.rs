@@ -281,8 +281,10 @@ pub(crate) async fn launch_scans<F: SqlTarget>(
     }
     let at = request.at.as_second();
     for chunk in new_jobs.chunks(CHUNK / 2) {
+        let first = conn.fresh_ids("scan_job", chunk.len()).await?;
         let mut ins = Query::insert();
         ins.into_table("scan_job").columns([
+            "id",
             "subscription_id",
             "asset_id",
             "scan_type",
@@ -293,8 +295,14 @@ pub(crate) async fn launch_scans<F: SqlTarget>(
             "state_changed_at",
             "expires_at",
         ]);
-        for id in chunk {
+        for (i, id) in chunk.iter().enumerate() {
+            // On PostgreSQL the identity's next value; on SQLite the fresh ids drawn above.
+            let job_id = match first {
+                Some(f) => Expr::val(f + i as i64),
+                None => Expr::cust("DEFAULT"),
+            };
             ins.values_panic([
+                job_id,
                 sub.0.into(),
                 (*id).into(),
                 request.scan.value().into(),
@@ -380,16 +388,27 @@ pub(crate) async fn change_modules(
                 Err(why) if single => return Err(StoreError::Refused { id, why }),
                 Err(_) => continue,
             };
-            query("UPDATE agent SET activated_modules = $1 WHERE asset_id = $2")
-                .bind(openqps_model::Module::join(&after))
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-            query("UPDATE asset SET modified = $1 WHERE id = $2")
-                .bind(at.as_second())
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
+            // Asking for what the agent already has succeeds and changes nothing, `modified`
+            // included: syncs that pull changes by date must not see one.
+            let before = agent.as_ref().map(|a| {
+                let mut m = a.activated_modules.clone();
+                m.sort();
+                m
+            });
+            let mut sorted = after.clone();
+            sorted.sort();
+            if before.as_ref() != Some(&sorted) {
+                query("UPDATE agent SET activated_modules = $1 WHERE asset_id = $2")
+                    .bind(openqps_model::Module::join(&after))
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                query("UPDATE asset SET modified = $1 WHERE id = $2")
+                    .bind(at.as_second())
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
             changed.push(id);
         }
     }
