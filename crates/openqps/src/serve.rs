@@ -64,6 +64,25 @@ pub struct ServeArgs {
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
+    // What can fail for reasons outside the database comes first: a busy port or a missing
+    // certificate must not leave a fresh data folder behind with its one-time password spent.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
+        _ => None,
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let tls_listener = match tls {
+        Some(tls) => {
+            let tcp = tokio::net::TcpListener::bind(args.tls_listen)
+                .await
+                .map_err(|e| format!("cannot listen on {}: {e}", args.tls_listen))?;
+            Some(crate::tls::TlsListener::new(tcp, tls).map_err(|e| e.to_string())?)
+        }
+        None => None,
+    };
     std::fs::create_dir_all(&args.data_dir)
         .map_err(|e| format!("cannot create {}: {e}", args.data_dir.display()))?;
     let store = open_store(&Database::parse(
@@ -85,25 +104,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         scan_expiry_secs: args.scan_expiry,
         ..ServerConfig::default()
     };
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
-        _ => None,
-    };
     spawn_expiry(store.clone());
     let state = AppState::new(store, config);
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let tls_listener = match tls {
-        Some(tls) => {
-            let tcp = tokio::net::TcpListener::bind(args.tls_listen)
-                .await
-                .map_err(|e| format!("cannot listen on {}: {e}", args.tls_listen))?;
-            Some(crate::tls::TlsListener::new(tcp, tls).map_err(|e| e.to_string())?)
-        }
-        None => None,
-    };
     // Tests and scripts read these lines to learn the ports.
     println!("openqps listening on http://{addr}");
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -318,3 +318,41 @@ fn https_serves_beside_http_with_a_certificate_from_openqps_cert() {
     assert!(https_get(&tls, "localhost", &other.join("ca.pem"), "/msp/about.php").is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A busy port (or a missing certificate) stops `serve` before it touches the data folder, so
+/// the first start's one-time password is not spent on a server that never ran.
+#[test]
+fn serve_checks_its_port_and_certificate_before_it_makes_the_database() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().to_string();
+    let dir = std::env::temp_dir().join(format!("openqps-busy-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let serve = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_openqps"))
+            .args(["serve", "--demo", "--data-dir"])
+            .arg(&dir)
+            .args(extra)
+            .env_remove("OPENQPS_ADMIN_PASSWORD")
+            .env_remove("OPENQPS_DATABASE")
+            .output()
+            .unwrap()
+    };
+    let out = serve(&["--listen", &port]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot listen"),
+        "{out:?}"
+    );
+    assert!(!dir.exists(), "the data folder was made");
+    let out = serve(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        "/nonexistent/cert.pem",
+        "--tls-key",
+        "/nonexistent/key.pem",
+    ]);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(!dir.exists(), "the data folder was made");
+    drop(busy);
+}
