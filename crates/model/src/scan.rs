@@ -161,18 +161,22 @@ pub struct ScanJob {
     pub state: ScanState,
     /// When the state last changed (`requested_at` for a job still QUEUED).
     pub state_changed_at: Timestamp,
-    /// A QUEUED job not claimed by then is EXPIRED.
+    /// A QUEUED job not claimed by then is EXPIRED; once claimed, the run deadline: a job not
+    /// finished by then FAILS (each move restarts it).
     pub expires_at: Timestamp,
 }
 
 impl ScanJob {
-    /// The state as of `now`: a QUEUED job past its expiry reads as EXPIRED even before the
-    /// store has written so (expiry is evaluated lazily).
+    /// The state as of `now`, before the store has written it (expiry is evaluated lazily): a
+    /// QUEUED job past `expires_at` reads as EXPIRED, a DISPATCHED or RUNNING one (whose
+    /// `expires_at` is its run deadline) as FAILED.
     pub fn state_at(&self, now: Timestamp) -> ScanState {
-        if self.state == ScanState::Queued && now >= self.expires_at {
-            ScanState::Expired
-        } else {
-            self.state
+        match self.state {
+            ScanState::Queued if now >= self.expires_at => ScanState::Expired,
+            ScanState::Dispatched | ScanState::Running if now >= self.expires_at => {
+                ScanState::Failed
+            }
+            s => s,
         }
     }
 }
@@ -202,6 +206,31 @@ mod tests {
         assert!(!Queued.can_move_to(Completed));
         assert!(Running.is_pending() && !Expired.is_pending());
         assert_eq!(ScanState::parse("running"), Some(Running));
+    }
+
+    #[test]
+    fn past_its_deadline_a_queued_job_expires_and_a_claimed_one_fails() {
+        let at = |s: i64| Timestamp::from_second(s).unwrap();
+        let job = |state| ScanJob {
+            id: 1,
+            asset_id: 2,
+            scan_type: ScanType::Inventory,
+            override_config_cpu: false,
+            requested_by: crate::UserId(1),
+            requested_at: at(0),
+            state,
+            state_changed_at: at(0),
+            expires_at: at(100),
+        };
+        for (state, late) in [
+            (ScanState::Queued, ScanState::Expired),
+            (ScanState::Dispatched, ScanState::Failed),
+            (ScanState::Running, ScanState::Failed),
+            (ScanState::Completed, ScanState::Completed),
+        ] {
+            assert_eq!(job(state).state_at(at(99)), state);
+            assert_eq!(job(state).state_at(at(100)), late);
+        }
     }
 
     #[test]

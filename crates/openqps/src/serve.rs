@@ -58,6 +58,10 @@ pub struct ServeArgs {
     /// Seconds a queued scan job waits for an agent to claim it before it expires.
     #[arg(long, env = "OPENQPS_SCAN_EXPIRY", value_name = "SECONDS", default_value_t = 24 * 60 * 60, value_parser = clap::value_parser!(i64).range(1..))]
     scan_expiry: i64,
+    /// Seconds a claimed scan job may go without a move (running, completed) before it fails,
+    /// as when its agent died mid-scan.
+    #[arg(long, env = "OPENQPS_SCAN_RUN_TIMEOUT", value_name = "SECONDS", default_value_t = 4 * 60 * 60, value_parser = clap::value_parser!(i64).range(1..))]
+    scan_run_timeout: i64,
     /// Address for HTTPS, served beside HTTP when --tls-cert and --tls-key are given.
     #[arg(long, env = "OPENQPS_TLS_LISTEN", default_value = DEFAULT_TLS_LISTEN)]
     tls_listen: SocketAddr,
@@ -102,6 +106,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         },
         token_key: token_key(&args.data_dir)?,
         scan_expiry_secs: args.scan_expiry,
+        scan_run_timeout_secs: args.scan_run_timeout,
         ..ServerConfig::default()
     };
     spawn_expiry(store.clone());

@@ -269,6 +269,10 @@ fn job_field(job: &openqps_model::ScanJob) -> Field {
             "requestedAt",
             Field::Text(openqps_wire::node::format_time(job.requested_at)),
         ),
+        (
+            "expiresAt",
+            Field::Text(openqps_wire::node::format_time(job.expires_at)),
+        ),
     ])
 }
 

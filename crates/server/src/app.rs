@@ -30,10 +30,14 @@ pub struct ServerConfig {
     pub token_key: TokenKey,
     /// A scan job no agent claims within this many seconds expires (`--scan-expiry`).
     pub scan_expiry_secs: i64,
+    /// A claimed scan job not finished within this many seconds of its last move fails
+    /// (`--scan-run-timeout`).
+    pub scan_run_timeout_secs: i64,
 }
 
 /// 24 hours.
 pub const DEFAULT_SCAN_EXPIRY_SECS: i64 = 24 * 60 * 60;
+pub const DEFAULT_SCAN_RUN_TIMEOUT_SECS: i64 = 4 * 60 * 60;
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -43,6 +47,7 @@ impl Default for ServerConfig {
             limits: LimitConfig::default(),
             token_key: TokenKey::random(),
             scan_expiry_secs: DEFAULT_SCAN_EXPIRY_SECS,
+            scan_run_timeout_secs: DEFAULT_SCAN_RUN_TIMEOUT_SECS,
         }
     }
 }

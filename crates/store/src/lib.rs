@@ -92,6 +92,8 @@ pub struct ScanRequest {
     pub at: Timestamp,
     /// A job no agent claims within this many seconds expires.
     pub expires_after_secs: i64,
+    /// A claimed job not finished within this many seconds of its last move fails.
+    pub run_timeout_secs: i64,
 }
 
 /// The settable fields of an activation key; `None` leaves a field as it is.
@@ -352,7 +354,8 @@ pub trait Store: Send + Sync {
         to: ScanState,
         now: Timestamp,
     ) -> Result<ScanJob, StoreError>;
-    /// Marks every QUEUED job past its expiry EXPIRED, in all subscriptions; returns how many.
+    /// Marks every QUEUED job past its expiry EXPIRED, and every DISPATCHED or RUNNING job past
+    /// its run deadline FAILED, in all subscriptions; returns how many.
     async fn expire_scan_jobs(&self, now: Timestamp) -> Result<u64, StoreError>;
 
     async fn search_activation_keys(

@@ -550,6 +550,7 @@ async fn scan_jobs_follow_their_lifecycle_expire_and_are_not_doubled(backend: Ba
         requested_by: UserId(1),
         at: t(at),
         expires_after_secs: 100,
+        run_timeout_secs: 50,
     };
     let one = Selector::Id(1);
     assert_eq!(
@@ -578,6 +579,8 @@ async fn scan_jobs_follow_their_lifecycle_expire_and_are_not_doubled(backend: Ba
         .unwrap()
         .unwrap();
     assert_eq!(claimed.state, ScanState::Dispatched);
+    // The claim starts the run deadline; every move restarts it.
+    assert_eq!(claimed.expires_at, t(2051));
     assert!(matches!(
         store
             .advance_scan_job(sub, Some(1), claimed.id, ScanState::Completed, t(2002))
@@ -598,6 +601,33 @@ async fn scan_jobs_follow_their_lifecycle_expire_and_are_not_doubled(backend: Ba
     let jobs = store.scan_jobs(sub, 1, t(2006)).await.unwrap();
     let states: Vec<ScanState> = jobs.iter().map(|j| j.state).collect();
     assert_eq!(states, vec![ScanState::Expired, ScanState::Completed]);
+    // An agent that claims a job and goes silent: past the run deadline the job reads FAILED,
+    // the sweep writes so, and a new request queues a new job instead of joining the dead one.
+    store.launch_scans(sub, &one, request(2100)).await.unwrap();
+    let stuck = store
+        .claim_scan_job(sub, 1, t(2101))
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .advance_scan_job(sub, Some(1), stuck.id, ScanState::Running, t(2120))
+        .await
+        .unwrap();
+    let jobs = store.scan_jobs(sub, 1, t(2169)).await.unwrap();
+    assert_eq!(jobs.last().unwrap().state, ScanState::Running);
+    let jobs = store.scan_jobs(sub, 1, t(2170)).await.unwrap();
+    assert_eq!(jobs.last().unwrap().state, ScanState::Failed);
+    assert_eq!(store.expire_scan_jobs(t(2170)).await.unwrap(), 1);
+    assert!(matches!(
+        store
+            .advance_scan_job(sub, Some(1), stuck.id, ScanState::Completed, t(2171))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    store.launch_scans(sub, &one, request(2172)).await.unwrap();
+    let jobs = store.scan_jobs(sub, 1, t(2173)).await.unwrap();
+    assert_eq!(jobs.len(), 4);
+    assert_eq!(jobs.last().unwrap().state, ScanState::Queued);
     // The sweep writes expiry for whoever reads the table directly.
     store.launch_scans(sub, &one, request(3000)).await.unwrap();
     assert_eq!(store.expire_scan_jobs(t(3099)).await.unwrap(), 0);

@@ -52,6 +52,7 @@ pub async fn agent_asset(state: &AppState, call: Call<'_>) -> Result<ServiceResp
         requested_by: call.user.id,
         at: jiff::Timestamp::now(),
         expires_after_secs: state.config.scan_expiry_secs,
+        run_timeout_secs: state.config.scan_run_timeout_secs,
     };
     let accepted = state
         .store

@@ -585,7 +585,8 @@ impl<B: Send + Sync> Store for SqlStore<B> {
         let mut tx = self.begin().await?;
         let subs = query(
             "SELECT DISTINCT subscription_id FROM scan_job \
-             WHERE state = 'QUEUED' AND expires_at <= $1 ORDER BY subscription_id",
+             WHERE state IN ('QUEUED', 'DISPATCHED', 'RUNNING') AND expires_at <= $1 \
+             ORDER BY subscription_id",
         )
         .bind(now.as_second())
         .fetch_all(&mut tx)

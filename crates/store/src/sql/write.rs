@@ -285,6 +285,7 @@ pub(crate) async fn launch_scans<F: SqlTarget>(
         let mut ins = Query::insert();
         ins.into_table("scan_job").columns([
             "id",
+            "run_timeout",
             "subscription_id",
             "asset_id",
             "scan_type",
@@ -303,6 +304,7 @@ pub(crate) async fn launch_scans<F: SqlTarget>(
             };
             ins.values_panic([
                 job_id,
+                request.run_timeout_secs.into(),
                 sub.0.into(),
                 (*id).into(),
                 request.scan.value().into(),
@@ -448,16 +450,24 @@ pub(crate) async fn expire_due(
     sub: Option<SubscriptionId>,
     now: Timestamp,
 ) -> Result<u64, StoreError> {
-    let mut upd = Query::update();
-    upd.table("scan_job")
-        .value("state", "EXPIRED")
-        .value("state_changed_at", Expr::col("expires_at"))
-        .and_where(Expr::col("state").eq("QUEUED"))
-        .and_where(Expr::col("expires_at").lte(now.as_second()));
-    if let Some(sub) = sub {
-        upd.and_where(Expr::col("subscription_id").eq(sub.0));
+    let mut n = 0;
+    // Unclaimed in time: EXPIRED. Claimed but not finished in time (a dead agent): FAILED.
+    for (from, to) in [
+        (&["QUEUED"][..], "EXPIRED"),
+        (&["DISPATCHED", "RUNNING"][..], "FAILED"),
+    ] {
+        let mut upd = Query::update();
+        upd.table("scan_job")
+            .value("state", to)
+            .value("state_changed_at", Expr::col("expires_at"))
+            .and_where(Expr::col("state").is_in(from.iter().copied()))
+            .and_where(Expr::col("expires_at").lte(now.as_second()));
+        if let Some(sub) = sub {
+            upd.and_where(Expr::col("subscription_id").eq(sub.0));
+        }
+        n += execute(conn, &upd).await?;
     }
-    execute(conn, &upd).await
+    Ok(n)
 }
 
 pub(crate) const SCAN_JOB_COLUMNS: [&str; 10] = [
@@ -521,11 +531,12 @@ pub(crate) async fn claim_scan_job(
     };
     let job = scan_job(&row)?;
     set_state(conn, job.id, openqps_model::ScanState::Dispatched, now).await?;
-    Ok(Some(openqps_model::ScanJob {
-        state: openqps_model::ScanState::Dispatched,
-        state_changed_at: now,
-        ..job
-    }))
+    // Read back: the claim set the run deadline too.
+    let q = scan_jobs_query(sub)
+        .and_where(Expr::col("id").eq(job.id))
+        .to_owned();
+    let row = fetch(conn, &q).await?.into_iter().next();
+    Ok(Some(scan_job(&row.ok_or(sqlx::Error::RowNotFound)?)?))
 }
 
 pub(crate) async fn advance_scan_job(
@@ -571,11 +582,16 @@ async fn set_state(
     to: openqps_model::ScanState,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    query("UPDATE scan_job SET state = $1, state_changed_at = $2 WHERE id = $3")
-        .bind(to.name())
-        .bind(now.as_second())
-        .bind(job_id)
-        .execute(&mut *conn)
-        .await?;
+    // Each move of a claimed job restarts its run deadline.
+    query(
+        "UPDATE scan_job SET state = $1, state_changed_at = $2, \
+         expires_at = CASE WHEN $1 IN ('DISPATCHED', 'RUNNING') THEN $2 + run_timeout \
+         ELSE expires_at END WHERE id = $3",
+    )
+    .bind(to.name())
+    .bind(now.as_second())
+    .bind(job_id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
