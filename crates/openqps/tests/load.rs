@@ -87,7 +87,7 @@ fn client(s: &Server, me: usize) -> Tally {
                 }
             }
             409 => {
-                assert!(text.contains("Code 1960"), "{what}: {text}");
+                assert!(text.contains("<CODE>1960</CODE>"), "{what}: {text}");
                 t.refused += 1;
             }
             other => panic!("{what}: unexpected status {other}: {text}"),
