@@ -68,8 +68,10 @@ pub struct ServeArgs {
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    // What can fail for reasons outside the database comes first: a busy port or a missing
-    // certificate must not leave a fresh data folder behind with its one-time password spent.
+    // What can fail for reasons outside the database comes first: a bad --database, a busy
+    // port or a missing certificate must not leave a fresh data folder behind with its one-time
+    // password spent.
+    let database = Database::parse(args.database.as_deref(), &args.data_dir.join("openqps.db"))?;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
         _ => None,
@@ -87,13 +89,16 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         }
         None => None,
     };
-    std::fs::create_dir_all(&args.data_dir)
-        .map_err(|e| format!("cannot create {}: {e}", args.data_dir.display()))?;
-    let store = open_store(&Database::parse(
-        args.database.as_deref(),
-        &args.data_dir.join("openqps.db"),
-    ))
-    .await?;
+    let make_data_dir = || {
+        std::fs::create_dir_all(&args.data_dir)
+            .map_err(|e| format!("cannot create {}: {e}", args.data_dir.display()))
+    };
+    // PostgreSQL is reached before the folder (token.key) is made; SQLite lives in it.
+    if matches!(database, Database::Sqlite(_)) {
+        make_data_dir()?;
+    }
+    let store = open_store(&database).await?;
+    make_data_dir()?;
     bootstrap(store.as_ref()).await?;
     if args.demo {
         load_demo(store.as_ref()).await?;
@@ -153,21 +158,31 @@ enum Database {
 }
 
 impl Database {
-    /// A `postgres://` or `postgresql://` URL is PostgreSQL; `sqlite:PATH`, `sqlite://PATH` or
-    /// a plain path is a SQLite file; nothing is `default`.
-    fn parse(given: Option<&str>, default: &std::path::Path) -> Database {
-        match given.map(str::trim).filter(|s| !s.is_empty()) {
-            None => Database::Sqlite(default.to_path_buf()),
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Database::Postgres(url.to_string())
+    /// A `postgres://` or `postgresql://` URL (scheme in any case) is PostgreSQL; `sqlite:PATH`,
+    /// `sqlite://PATH` or a plain path is a SQLite file; nothing is `default`. Any other
+    /// `scheme://` is refused rather than taken for a file name (with its password in it).
+    fn parse(given: Option<&str>, default: &std::path::Path) -> Result<Database, String> {
+        let Some(s) = given.map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(Database::Sqlite(default.to_path_buf()));
+        };
+        let scheme = s
+            .split_once(':')
+            .map(|(scheme, _)| scheme.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some(scheme @ ("postgres" | "postgresql")) => match s.split_once("://") {
+                Some((_, rest)) => Ok(Database::Postgres(format!("{scheme}://{rest}"))),
+                None => Err(format!(
+                    "--database: a PostgreSQL URL starts with {scheme}://"
+                )),
+            },
+            Some("sqlite") => {
+                let path = s[s.find(':').map_or(0, |i| i + 1)..].trim_start_matches("//");
+                Ok(Database::Sqlite(PathBuf::from(path)))
             }
-            Some(s) => {
-                let path = s
-                    .strip_prefix("sqlite://")
-                    .or_else(|| s.strip_prefix("sqlite:"))
-                    .unwrap_or(s);
-                Database::Sqlite(PathBuf::from(path))
-            }
+            Some(other) if s.contains("://") => Err(format!(
+                "--database: '{other}://' is not a database openqps serves; give a postgres:// URL or a SQLite file path"
+            )),
+            _ => Ok(Database::Sqlite(PathBuf::from(s))),
         }
     }
 }
@@ -357,7 +372,7 @@ mod tests {
     #[test]
     fn database_names_pick_the_back_end() {
         let default = Path::new("openqps-data/openqps.db");
-        let parse = |s: Option<&str>| Database::parse(s, default);
+        let parse = |s: Option<&str>| Database::parse(s, default).unwrap();
         assert_eq!(parse(None), Database::Sqlite(default.into()));
         assert_eq!(parse(Some("")), Database::Sqlite(default.into()));
         assert_eq!(
@@ -380,6 +395,22 @@ mod tests {
             parse(Some("data/q.db")),
             Database::Sqlite(PathBuf::from("data/q.db"))
         );
+        // Schemes in any case; another scheme is refused, not taken for a path.
+        assert_eq!(
+            parse(Some("POSTGRES://u:p@db/openqps")),
+            Database::Postgres("postgres://u:p@db/openqps".into())
+        );
+        assert_eq!(
+            parse(Some("SQLite:q.db")),
+            Database::Sqlite(PathBuf::from("q.db"))
+        );
+        for other in ["mysql://u:secret@db/q", "postgres:/db"] {
+            let e = Database::parse(Some(other), default);
+            assert!(
+                matches!(&e, Err(m) if !m.contains("secret")),
+                "{other}: {e:?}"
+            );
+        }
     }
 
     #[test]

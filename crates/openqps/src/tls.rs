@@ -100,11 +100,25 @@ pub struct CertArgs {
     /// Folder to write ca.pem, cert.pem and key.pem into (created if missing).
     #[arg(long, default_value = "openqps-tls")]
     out: PathBuf,
+    /// Replace certificates already in that folder (clients that trust the old CA will not
+    /// trust the new one).
+    #[arg(long)]
+    force: bool,
 }
 
 /// `openqps cert`: a local CA (its key is not kept) and a server certificate it signed for
 /// 127.0.0.1, ::1 and localhost.
 pub fn cert(args: CertArgs) -> Result<(), String> {
+    const FILES: [&str; 3] = ["ca.pem", "cert.pem", "key.pem"];
+    if !args.force
+        && let Some(found) = FILES.iter().find(|f| args.out.join(f).exists())
+    {
+        return Err(format!(
+            "{} already exists: a new CA would not be trusted where the old one is. Keep it, or \
+             pass --force to replace the certificates.",
+            args.out.join(found).display()
+        ));
+    }
     use rcgen::{
         BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
         KeyPair, KeyUsagePurpose,
@@ -163,7 +177,8 @@ pub fn cert(args: CertArgs) -> Result<(), String> {
             std::fs::Permissions::from_mode(0o600),
         );
     }
-    let dir = args.out.display();
+    let dir = std::fs::canonicalize(&args.out).unwrap_or_else(|_| args.out.clone());
+    let dir = dir.display();
     println!(
         "Wrote {dir}/ca.pem (the CA to trust), {dir}/cert.pem and {dir}/key.pem (for 127.0.0.1, ::1, localhost).\n\
          Serve HTTPS:   openqps serve --tls-cert {dir}/cert.pem --tls-key {dir}/key.pem\n\

@@ -178,6 +178,13 @@ fn an_agent_registers_checks_in_claims_a_job_and_reports_its_result() {
     );
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(json(&r.body)["error"].as_str().unwrap().contains("U+0001"));
+    // So is an address that is not one, as QPS refuses it on a host asset.
+    let r = post(
+        "/agent/v1/register",
+        None,
+        &reg.replace("10.9.8.7", "not-an-ip"),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
     // A path or method the protocol does not have still answers its JSON error.
     for (method, path, status) in [
         ("GET", "/agent/v1/register", 405),

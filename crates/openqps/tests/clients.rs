@@ -280,6 +280,16 @@ fn https_serves_beside_http_with_a_certificate_from_openqps_cert() {
     assert!(out.status.success());
     let printed = String::from_utf8_lossy(&out.stdout);
     assert!(printed.contains("REQUESTS_CA_BUNDLE="), "{printed}");
+    // Run again, it keeps the CA that clients may already trust, unless told --force.
+    let ca_before = std::fs::read(dir.join("ca.pem")).unwrap();
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_openqps"))
+        .args(["cert", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    assert_eq!(std::fs::read(dir.join("ca.pem")).unwrap(), ca_before);
     let cert = dir.join("cert.pem");
     let key = dir.join("key.pem");
     let s = Server::start(&[

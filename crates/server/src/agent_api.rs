@@ -130,6 +130,30 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
+/// `address`, when given: an IPv4 or IPv6 address, as QPS requires of a host's address.
+fn address(fields: &[(String, String)]) -> Result<Option<&str>, Failure> {
+    match field(fields, "address") {
+        Some(a) if a.parse::<std::net::IpAddr>().is_err() => Err(bad(format!(
+            "'address' must be an IPv4 or IPv6 address, not '{a}'."
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// A text field of at most `max` characters.
+fn bounded<'a>(
+    fields: &'a [(String, String)],
+    name: &str,
+    max: usize,
+) -> Result<Option<&'a str>, Failure> {
+    match field(fields, name) {
+        Some(v) if v.chars().count() > max => {
+            Err(bad(format!("'{name}' is longer than {max} characters.")))
+        }
+        other => Ok(other),
+    }
+}
+
 fn sha256_hex(s: &str) -> String {
     Sha256::digest(s.as_bytes())
         .iter()
@@ -179,7 +203,7 @@ async fn agent(state: &AppState, headers: &HeaderMap) -> Result<(SubscriptionId,
 async fn register(State(state): State<AppState>, body: Body) -> Result<Response, Failure> {
     let f = body_fields(&state, body).await?;
     let key = field(&f, "activationKey").ok_or_else(|| bad("'activationKey' is required."))?;
-    let hostname = field(&f, "hostname").ok_or_else(|| bad("'hostname' is required."))?;
+    let hostname = bounded(&f, "hostname", 255)?.ok_or_else(|| bad("'hostname' is required."))?;
     let platform = field(&f, "platform").ok_or_else(|| bad("'platform' is required."))?;
     let platform = ["Windows", "Linux", "Mac"]
         .into_iter()
@@ -191,9 +215,11 @@ async fn register(State(state): State<AppState>, body: Body) -> Result<Response,
         agent_id: agent_id.clone(),
         hostname: hostname.to_string(),
         platform: platform.to_string(),
-        os: field(&f, "os").map(str::to_string),
-        agent_version: field(&f, "agentVersion").unwrap_or("1.0.0").to_string(),
-        address: field(&f, "address").map(str::to_string),
+        os: bounded(&f, "os", 255)?.map(str::to_string),
+        agent_version: bounded(&f, "agentVersion", 64)?
+            .unwrap_or("1.0.0")
+            .to_string(),
+        address: address(&f)?.map(str::to_string),
         secret_hash: sha256_hex(&secret),
     };
     let done = state
@@ -223,8 +249,8 @@ async fn check_in(
         .agent_check_in(
             sub,
             asset_id,
-            field(&f, "address"),
-            field(&f, "agentVersion"),
+            address(&f)?,
+            bounded(&f, "agentVersion", 64)?,
             now,
         )
         .await?;

@@ -136,8 +136,24 @@ fn send_failure(path: &str, e: &reqwest::Error) -> Failure {
         Some(tls) => Failure::Fatal(format!(
             "POST {path}: TLS: {tls} (trust the server's CA with --ca-cert)"
         )),
-        None => Failure::Transient(format!("POST {path}: {e}")),
+        None => Failure::Transient(format!("POST {path}: {}", causes(e))),
     }
+}
+
+/// `e` and the errors under it ("error sending request …: client error (Connect): tcp connect
+/// error: Connection refused"): reqwest's own message leaves the cause out.
+fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(err) = next {
+        let text = err.to_string();
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = err.source();
+    }
+    out
 }
 
 /// The rustls error under `e`. `io::Error::source` skips the error an io::Error wraps (and

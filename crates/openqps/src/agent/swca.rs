@@ -154,13 +154,27 @@ fn npm_packages(text: &str) -> Vec<Found> {
     out
 }
 
+/// `requirements.txt`: `name==version` pins (`===` too), names alone, extras and markers
+/// dropped; `pip-compile --generate-hashes` line continuations and `--hash` lines, options, URLs
+/// and anything that is not a distribution name are skipped.
 fn requirements(text: &str) -> Vec<Found> {
+    let valid_name = |n: &str| {
+        !n.is_empty()
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    };
     text.lines()
         .map(|l| l.split('#').next().unwrap_or("").trim())
+        .map(|l| l.trim_end_matches('\\').trim())
         .filter(|l| !l.is_empty() && !l.starts_with('-'))
         .filter_map(|l| {
             let l = l.split(';').next().unwrap_or("").trim();
-            let (name, version) = match l.split_once("==") {
+            // `name @ url` is a direct reference: the name, no version. A bare URL names none.
+            let l = l.split(" @ ").next().unwrap_or("").trim();
+            if l.contains("://") {
+                return None;
+            }
+            let (name, version) = match l.split_once("===").or_else(|| l.split_once("==")) {
                 Some((n, v)) => (n, Some(v.trim().to_string())),
                 None => (
                     l.split(|c: char| "<>=!~[ ".contains(c))
@@ -170,7 +184,8 @@ fn requirements(text: &str) -> Vec<Found> {
                 ),
             };
             let name = name.split('[').next().unwrap_or("").trim();
-            (!name.is_empty()).then(|| Found {
+            let version = version.filter(|v| !v.is_empty() && !v.contains(char::is_whitespace));
+            valid_name(name).then(|| Found {
                 name: name.to_string(),
                 version,
             })
@@ -182,9 +197,13 @@ fn go_sum(text: &str) -> Vec<Found> {
     let mut seen = HashSet::new();
     text.lines()
         .filter_map(|l| {
+            // `module version h1:hash`; anything else is not a go.sum line.
             let mut parts = l.split_whitespace();
             let module = parts.next()?;
             let version = parts.next()?.trim_end_matches("/go.mod");
+            if !version.starts_with('v') || !parts.next()?.starts_with("h1:") {
+                return None;
+            }
             seen.insert((module.to_string(), version.to_string()))
                 .then(|| Found {
                     name: module.to_string(),
@@ -216,6 +235,9 @@ pub fn collect(roots: &[PathBuf]) -> Vec<SwComponent> {
             "go.sum" => ("golang", go_sum(&text)),
             _ => continue,
         };
+        if found.is_empty() {
+            tracing::warn!(file = %path.display(), "no packages read from this lock file");
+        }
         out.extend(found.into_iter().map(|f| component(eco, f, &path)));
     }
     out
@@ -264,7 +286,26 @@ mod tests {
         let r = requirements("# c\nrequests==2.31.0\nflask>=2\n-r other.txt\n");
         assert_eq!(r.len(), 2);
         assert_eq!(r[1].name, "flask");
-        let g = go_sum("golang.org/x/text v0.3.0 h1:abc\ngolang.org/x/text v0.3.0/go.mod h1:def\n");
+        // pip-compile --generate-hashes, arbitrary equality, direct references and URLs.
+        let r = requirements(
+            "numpy==1.26.4 \\\n    --hash=sha256:abc \\\n    --hash=sha256:def\nurllib3 === 2.0.7\n\
+             pkg @ https://example.com/pkg.whl\ngit+https://github.com/a/b@v1.0#egg=b\n-e git+https://x/y\n",
+        );
+        let got: Vec<(&str, Option<&str>)> = r
+            .iter()
+            .map(|f| (f.name.as_str(), f.version.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("numpy", Some("1.26.4")),
+                ("urllib3", Some("2.0.7")),
+                ("pkg", None)
+            ]
+        );
+        let g = go_sum(
+            "golang.org/x/text v0.3.0 h1:abc\ngolang.org/x/text v0.3.0/go.mod h1:def\nnot a go sum line\n",
+        );
         assert_eq!(g.len(), 1);
     }
 }
