@@ -211,7 +211,7 @@ fn close(stack: &mut [Element], root: &mut Option<Element>, el: Element) {
 
 /// Reads a JSON document (`{"ServiceRequest": {...}}`) into the same tree as its XML twin.
 pub fn parse_json(body: &[u8]) -> Result<Element, SyntaxError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
+    let Unique(value) = serde_json::from_slice(body)
         .map_err(|e| SyntaxError(format!("The JSON is not well formed: {e}.")))?;
     let serde_json::Value::Object(map) = value else {
         return Err(SyntaxError(
@@ -232,6 +232,81 @@ pub fn parse_json(body: &[u8]) -> Result<Element, SyntaxError> {
         _ => Err(SyntaxError(
             "The JSON body must hold exactly one key, \"ServiceRequest\".".into(),
         )),
+    }
+}
+
+/// A JSON value whose objects hold each key once. serde_json keeps the last of repeated keys,
+/// which would let `"data"` or `"name"` given twice silently win; XML bodies refuse repeats, and
+/// so does this.
+struct Unique(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for Unique {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Unique, D::Error> {
+        d.deserialize_any(UniqueVisitor).map(Unique)
+    }
+}
+
+struct UniqueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Unique(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key \"{key}\" appears more than once in one object"
+                )));
+            }
+            let Unique(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(serde_json::Value::Object(out))
     }
 }
 
@@ -347,6 +422,16 @@ mod tests {
             .unwrap_err()
             .0;
         assert!(e.contains("U+0001") && e.contains("<name>"), "{e}");
+        // A key given twice in one object is refused, as a repeated XML element is.
+        for dup in [
+            &br#"{"ServiceRequest":{"data":{"Tag":{"name":"j1"}},"data":{"Tag":{"name":"j2"}}}}"#[..],
+            br#"{"ServiceRequest":{"data":{"Tag":{"name":"j1","name":"j2"}}}}"#,
+        ] {
+            let e = parse_json(dup).unwrap_err().0;
+            assert!(e.contains("appears more than once"), "{e}");
+        }
+        // Arrays (a repeated element's JSON form) and numbers still read.
+        assert!(parse_json(br#"{"ServiceRequest":{"a":[1,2.5,-3,true,null,"x"]}}"#).is_ok());
     }
 
     #[test]
