@@ -18,3 +18,14 @@ pub struct User {
     pub first_name: String,
     pub last_name: String,
 }
+
+/// A subscription as the account commands list it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub id: SubscriptionId,
+    pub name: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// Its users' names, oldest first.
+    pub usernames: Vec<String>,
+}

@@ -1,5 +1,6 @@
 //! `openqps`: a self-hostable server that speaks the Qualys QPS REST API.
 
+mod accounts;
 mod agent;
 mod demo;
 mod serve;
@@ -26,6 +27,12 @@ enum Command {
     Agent(agent::AgentArgs),
     /// Make a local certificate authority and a server certificate for 127.0.0.1 and localhost.
     Cert(tls::CertArgs),
+    /// Create and list subscriptions (tenants) in the database `serve` uses.
+    #[command(subcommand)]
+    Subscription(accounts::SubscriptionCommand),
+    /// Add users to a subscription and set their passwords.
+    #[command(subcommand)]
+    User(accounts::UserCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -66,6 +73,8 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
+            Command::Subscription(cmd) => accounts::subscription(cmd).await,
+            Command::User(cmd) => accounts::user(cmd).await,
             Command::Cert(_) | Command::Agent(_) => {
                 unreachable!("handled before the runtime starts")
             }

@@ -13,20 +13,43 @@ use std::sync::Arc;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8750";
 pub const DEFAULT_TLS_LISTEN: &str = "127.0.0.1:8751";
 
+/// Where the data lives; `serve` and the account commands take the same options.
+#[derive(clap::Args)]
+pub struct DatabaseArgs {
+    /// Folder holding the SQLite database (unless --database names another) and `token.key`;
+    /// created if missing.
+    #[arg(long, env = "OPENQPS_DATA_DIR", default_value = "openqps-data")]
+    pub data_dir: PathBuf,
+    /// The database: a PostgreSQL URL (postgres://user:pass@host:port/db), which several
+    /// processes may share, or a SQLite file (a path or sqlite:PATH). Default: openqps.db in
+    /// --data-dir.
+    #[arg(long, env = "OPENQPS_DATABASE", value_name = "URL|PATH")]
+    pub database: Option<String>,
+}
+
+impl DatabaseArgs {
+    /// Opens (and migrates) the database, making the data folder for SQLite; with `bootstrap`,
+    /// an empty database gets its first subscription and `admin` as `serve` would make them.
+    pub async fn open(&self) -> Result<Arc<dyn Store>, String> {
+        let database =
+            Database::parse(self.database.as_deref(), &self.data_dir.join("openqps.db"))?;
+        if matches!(database, Database::Sqlite(_)) {
+            std::fs::create_dir_all(&self.data_dir)
+                .map_err(|e| format!("cannot create {}: {e}", self.data_dir.display()))?;
+        }
+        let store = open_store(&database).await?;
+        bootstrap(store.as_ref()).await?;
+        Ok(store)
+    }
+}
+
 #[derive(clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "OPENQPS_LISTEN", default_value = DEFAULT_LISTEN)]
     listen: SocketAddr,
-    /// Folder holding the SQLite database (unless --database names another) and `token.key`;
-    /// created if missing.
-    #[arg(long, env = "OPENQPS_DATA_DIR", default_value = "openqps-data")]
-    data_dir: PathBuf,
-    /// The database: a PostgreSQL URL (postgres://user:pass@host:port/db), which several
-    /// processes may share, or a SQLite file (a path or sqlite:PATH). Default: openqps.db in
-    /// --data-dir.
-    #[arg(long, env = "OPENQPS_DATABASE", value_name = "URL|PATH")]
-    database: Option<String>,
+    #[command(flatten)]
+    db: DatabaseArgs,
     /// Load the demo data set into an empty subscription.
     #[arg(long, env = "OPENQPS_DEMO")]
     demo: bool,
@@ -71,7 +94,10 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     // What can fail for reasons outside the database comes first: a bad --database, a busy
     // port or a missing certificate must not leave a fresh data folder behind with its one-time
     // password spent.
-    let database = Database::parse(args.database.as_deref(), &args.data_dir.join("openqps.db"))?;
+    let database = Database::parse(
+        args.db.database.as_deref(),
+        &args.db.data_dir.join("openqps.db"),
+    )?;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
         _ => None,
@@ -90,8 +116,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         None => None,
     };
     let make_data_dir = || {
-        std::fs::create_dir_all(&args.data_dir)
-            .map_err(|e| format!("cannot create {}: {e}", args.data_dir.display()))
+        std::fs::create_dir_all(&args.db.data_dir)
+            .map_err(|e| format!("cannot create {}: {e}", args.db.data_dir.display()))
     };
     // PostgreSQL is reached before the folder (token.key) is made; SQLite lives in it.
     if matches!(database, Database::Sqlite(_)) {
@@ -109,7 +135,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             rate: args.rate_limit,
             concurrency: args.concurrency_limit,
         },
-        token_key: token_key(&args.data_dir)?,
+        token_key: token_key(&args.db.data_dir)?,
         scan_expiry_secs: args.scan_expiry,
         scan_run_timeout_secs: args.scan_run_timeout,
         ..ServerConfig::default()
@@ -239,10 +265,7 @@ async fn bootstrap(store: &dyn Store) -> Result<(), String> {
         Some(p) => p.clone(),
         None => generate_password()?,
     };
-    let hash = argon2::Argon2::default()
-        .hash_password(password.as_bytes())
-        .map_err(|e| format!("cannot hash the admin password: {e}"))?
-        .to_string();
+    let hash = hash_password(&password)?;
     let created = store
         .bootstrap(&hash, jiff::Timestamp::now())
         .await
@@ -297,7 +320,15 @@ fn token_key(data_dir: &std::path::Path) -> Result<TokenKey, String> {
     ))
 }
 
-fn generate_password() -> Result<String, String> {
+/// The argon2id PHC string stored for `password`.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    Ok(argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map_err(|e| format!("cannot hash the password: {e}"))?
+        .to_string())
+}
+
+pub fn generate_password() -> Result<String, String> {
     let mut bytes = [0u8; 12];
     getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a password: {e}"))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())

@@ -22,7 +22,7 @@ pub use sql::{PgStore, Postgres, SqlStore, Sqlite, SqliteStore};
 use async_trait::async_trait;
 use openqps_model::{
     ActivationKey, AgentConfig, Asset, HostAsset, Module, ScanJob, ScanState, ScanType,
-    SubscriptionId, Tag, Timestamp, User, UserId, WebApp, WebAppChange, WebAppOwner,
+    Subscription, SubscriptionId, Tag, Timestamp, User, UserId, WebApp, WebAppChange, WebAppOwner,
 };
 use openqps_query::Filter;
 use openqps_query::fields::{
@@ -209,7 +209,8 @@ pub trait Store: Send + Sync {
         admin_password_hash: &str,
         at: Timestamp,
     ) -> Result<Option<SubscriptionId>, StoreError>;
-    /// A new subscription with its first user; returns the subscription.
+    /// A new subscription with its first user; returns the subscription. A taken username is a
+    /// `Conflict`.
     async fn create_subscription(
         &self,
         name: &str,
@@ -220,6 +221,18 @@ pub trait Store: Send + Sync {
     /// The subscription of the first user, where demo data goes.
     async fn default_subscription(&self) -> Result<Option<SubscriptionId>, StoreError>;
     async fn find_user(&self, username: &str) -> Result<Option<User>, StoreError>;
+    /// Adds a user to an existing subscription. Usernames are unique across subscriptions (as
+    /// Qualys logins are): a taken one is a `Conflict`, an unknown subscription `NotFound`.
+    async fn add_user(
+        &self,
+        sub: SubscriptionId,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<UserId, StoreError>;
+    /// Replaces a user's password hash; `false` when no user has that name.
+    async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, StoreError>;
+    /// Every subscription with its users, oldest first.
+    async fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError>;
     async fn asset_count(&self, sub: SubscriptionId) -> Result<u64, StoreError>;
     /// Loads a data set in one transaction.
     async fn load(&self, sub: SubscriptionId, data: &Dataset) -> Result<(), StoreError>;

@@ -24,8 +24,8 @@ pub(crate) use conn::{
     Conn, Dialect, GLOBAL_LOCK, Row, execute, fetch, insert_returning_id, query,
 };
 use openqps_model::{
-    Asset, HostAsset, SubscriptionId, Tag, Timestamp, User, UserId, WebApp, WebAppChange,
-    WebAppOwner,
+    Asset, HostAsset, Subscription, SubscriptionId, Tag, Timestamp, User, UserId, WebApp,
+    WebAppChange, WebAppOwner,
 };
 use openqps_query::Filter;
 use openqps_query::fields::{AssetField, HostField, TagField, WebAppField};
@@ -215,6 +215,20 @@ pub(crate) async fn load_hosts(conn: &mut Conn, ids: &[i64]) -> Result<Vec<HostA
     Ok(hosts)
 }
 
+/// A `Conflict` when a user already has this name, in any subscription.
+async fn username_free(conn: &mut Conn, username: &str) -> Result<(), StoreError> {
+    let taken: Option<i64> = query("SELECT id FROM app_user WHERE username = $1")
+        .bind(username)
+        .scalar_optional(conn)
+        .await?;
+    match taken {
+        Some(_) => Err(StoreError::Conflict(format!(
+            "a user named '{username}' exists already"
+        ))),
+        None => Ok(()),
+    }
+}
+
 async fn load_assets(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Asset>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -278,6 +292,7 @@ impl<B: Send + Sync> Store for SqlStore<B> {
         at: Timestamp,
     ) -> Result<SubscriptionId, StoreError> {
         let mut tx = self.write(GLOBAL_LOCK).await?;
+        username_free(&mut tx, username).await?;
         let sub: i64 =
             query("INSERT INTO subscription (name, created) VALUES ($1, $2) RETURNING id")
                 .bind(name)
@@ -294,6 +309,76 @@ impl<B: Send + Sync> Store for SqlStore<B> {
         .await?;
         tx.commit().await?;
         Ok(SubscriptionId(sub))
+    }
+
+    async fn add_user(
+        &self,
+        sub: SubscriptionId,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<UserId, StoreError> {
+        // The global lock: usernames are unique across subscriptions.
+        let mut tx = self.write(GLOBAL_LOCK).await?;
+        let exists: Option<i64> = query("SELECT id FROM subscription WHERE id = $1")
+            .bind(sub.0)
+            .scalar_optional(&mut tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound {
+                object: "Subscription",
+                id: sub.0,
+            });
+        }
+        username_free(&mut tx, username).await?;
+        let id: i64 = query(
+            "INSERT INTO app_user (subscription_id, username, password_hash) VALUES ($1, $2, $3) \
+             RETURNING id",
+        )
+        .bind(sub.0)
+        .bind(username)
+        .bind(password_hash)
+        .scalar(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(UserId(id))
+    }
+
+    async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, StoreError> {
+        let mut tx = self.write(GLOBAL_LOCK).await?;
+        let changed = query("UPDATE app_user SET password_hash = $1 WHERE username = $2")
+            .bind(password_hash)
+            .bind(username)
+            .execute(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(changed > 0)
+    }
+
+    async fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
+        let mut tx = self.read().await?;
+        let subs = query("SELECT id, name, created FROM subscription ORDER BY id")
+            .fetch_all(&mut tx)
+            .await?;
+        let users = query("SELECT subscription_id, username FROM app_user ORDER BY id")
+            .fetch_all(&mut tx)
+            .await?;
+        subs.iter()
+            .map(|r| {
+                let id: i64 = r.try_get(0)?;
+                let mut usernames = Vec::new();
+                for u in &users {
+                    if u.try_get::<i64, _>(0)? == id {
+                        usernames.push(u.try_get(1)?);
+                    }
+                }
+                Ok(Subscription {
+                    id: SubscriptionId(id),
+                    name: r.try_get(1)?,
+                    created: r.try_get(2)?,
+                    usernames,
+                })
+            })
+            .collect()
     }
 
     async fn default_subscription(&self) -> Result<Option<SubscriptionId>, StoreError> {

@@ -1,0 +1,178 @@
+//! `openqps subscription` and `openqps user` against the database a running server uses: a new
+//! tenant's users log in at once over HTTP, see only their own subscription's objects, and a
+//! refused command changes nothing.
+
+mod support;
+
+use std::process::{Command, Output};
+use support::{Reply, Server};
+
+const COUNT: &str = "/qps/rest/2.0/count/am/hostasset";
+const SEARCH: &str = "/qps/rest/2.0/search/am/hostasset";
+
+/// Runs `openqps ARGS` on the server's database; `password` goes in OPENQPS_USER_PASSWORD.
+fn openqps(s: &Server, args: &[&str], password: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_openqps"));
+    cmd.args(args).arg("--data-dir").arg(&s.data_dir);
+    if let Some(db) = &s.postgres {
+        cmd.args(["--database", &db.url]);
+    }
+    cmd.env_remove("OPENQPS_DATABASE")
+        .env_remove("OPENQPS_DATA_DIR")
+        .env_remove("OPENQPS_USER_PASSWORD");
+    if let Some(p) = password {
+        cmd.env("OPENQPS_USER_PASSWORD", p);
+    }
+    cmd.output().expect("run openqps")
+}
+
+fn ok(out: Output) -> String {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+fn refused(out: Output) -> String {
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn as_user(s: &Server, user: &str, password: &str, path: &str, body: &str) -> Reply {
+    s.call_as(
+        Some((user, password)),
+        "POST",
+        path,
+        &[("Content-Type", "text/xml")],
+        body,
+    )
+}
+
+fn count(s: &Server, user: &str, password: &str) -> String {
+    let r = as_user(s, user, password, COUNT, "");
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    r.tag("count").expect("count")
+}
+
+#[test]
+fn a_new_subscription_is_a_tenant_of_its_own() {
+    let s = Server::start_demo();
+    let demo_hosts = count(&s, "admin", support::PASSWORD);
+    assert_ne!(demo_hosts, "0");
+
+    let out = ok(openqps(
+        &s,
+        &["subscription", "create", "Acme SOC", "--user", "acme_soc"],
+        Some("acme-pw-1"),
+    ));
+    let sub: i64 = out
+        .strip_prefix("Created subscription ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no subscription id in {out:?}"));
+    assert!(!out.contains("acme-pw-1"), "a given password is not echoed");
+
+    // The running server takes the new login at once; the tenant starts empty.
+    assert_eq!(count(&s, "acme_soc", "acme-pw-1"), "0");
+    let r = as_user(
+        &s,
+        "acme_soc",
+        "acme-pw-1",
+        "/qps/rest/2.0/create/am/hostasset",
+        "<ServiceRequest><data><HostAsset><name>acme-web-01</name><address>10.9.9.9</address></HostAsset></data></ServiceRequest>",
+    );
+    assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+    r.assert_valid_xml();
+    let acme_host = r.ids("HostAsset")[0];
+    assert_eq!(count(&s, "acme_soc", "acme-pw-1"), "1");
+    // Neither tenant sees the other's hosts.
+    assert_eq!(count(&s, "admin", support::PASSWORD), demo_hosts);
+    let r = s.get_host(acme_host);
+    assert_ne!(r.code(), "SUCCESS", "{}", r.body);
+    let r = as_user(&s, "acme_soc", "acme-pw-1", SEARCH, "<ServiceRequest/>");
+    assert_eq!(r.ids("HostAsset"), vec![acme_host]);
+
+    // A second user of the same tenant, with a generated password.
+    let out = ok(openqps(
+        &s,
+        &["user", "add", "acme_ro", "--subscription", &sub.to_string()],
+        None,
+    ));
+    let password = out
+        .split("password: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no generated password in {out:?}"))
+        .to_string();
+    assert_eq!(count(&s, "acme_ro", &password), "1");
+
+    let out = ok(openqps(&s, &["subscription", "list"], None));
+    let acme_line = out
+        .lines()
+        .find(|l| l.starts_with(&format!("{sub} ")))
+        .unwrap_or_else(|| panic!("subscription {sub} not listed: {out}"));
+    assert!(acme_line.contains("Acme SOC") && acme_line.ends_with("acme_soc,acme_ro"));
+    assert!(out.lines().any(|l| l.ends_with(" admin")), "{out}");
+
+    // A new password: the old one stops working (a restarted server has no remembered logins).
+    ok(openqps(
+        &s,
+        &["user", "password", "acme_soc"],
+        Some("acme-pw-2"),
+    ));
+    let s = Server::start_in(s.crash(), &[]);
+    assert_eq!(count(&s, "acme_soc", "acme-pw-2"), "1");
+    let r = as_user(&s, "acme_soc", "acme-pw-1", COUNT, "");
+    assert_eq!(r.code(), "INVALID_CREDENTIALS", "{}", r.body);
+}
+
+#[test]
+fn refused_account_commands_change_nothing() {
+    let s = Server::start_demo();
+    ok(openqps(
+        &s,
+        &["subscription", "create", "Acme", "--user", "acme"],
+        Some("pw"),
+    ));
+    let before = s.fingerprint();
+    for (args, says) in [
+        (
+            &["subscription", "create", "Other", "--user", "admin"][..],
+            "exists already",
+        ),
+        (
+            &["user", "add", "acme", "--subscription", "1"],
+            "exists already",
+        ),
+        (
+            &["user", "add", "bob", "--subscription", "999"],
+            "no subscription has id 999",
+        ),
+        (
+            &["user", "add", "bo:b", "--subscription", "1"],
+            "cannot hold ':'",
+        ),
+        (
+            &["user", "add", "", "--subscription", "1"],
+            "1 to 100 characters",
+        ),
+        (
+            &["subscription", "create", "  ", "--user", "carol"],
+            "needs a name",
+        ),
+        (&["user", "password", "nobody"], "no user is named 'nobody'"),
+    ] {
+        let err = refused(openqps(&s, args, Some("pw")));
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert_eq!(s.fingerprint(), before);
+    // The refused password change left the old login working.
+    assert_eq!(count(&s, "acme", "pw"), "0");
+}
