@@ -94,6 +94,7 @@ on_both_backends!(
     webapp_sql_agrees_with_the_reference_evaluator,
     scan_jobs_follow_their_lifecycle_expire_and_are_not_doubled,
     created_ids_never_reuse_loaded_ones,
+    users_are_unique_across_subscriptions,
 );
 
 /// PostgreSQL only: SQLite serves one process (its writers queue on one connection).
@@ -107,6 +108,64 @@ mod postgres_only {
     async fn concurrent_parent_changes_never_make_a_cycle() {
         super::concurrent_parent_changes_never_make_a_cycle().await
     }
+}
+
+async fn users_are_unique_across_subscriptions(backend: Backend) {
+    use openqps_store::StoreError;
+    let Some(db) = support::open(backend, "users").await else {
+        return;
+    };
+    let store = &db.store;
+    let first = store.bootstrap("h-admin", t(1)).await.unwrap().unwrap();
+    let second = store
+        .create_subscription("second", "ops", "h-ops", t(2))
+        .await
+        .unwrap();
+    let ro = store.add_user(second, "ops-ro", "h-ro").await.unwrap();
+    let found = store.find_user("ops-ro").await.unwrap().unwrap();
+    assert_eq!((found.id, found.subscription), (ro, second));
+    assert_eq!(found.password_hash, "h-ro");
+    // A taken name is refused in any subscription, and so is an unknown subscription.
+    for (sub, name) in [(first, "ops"), (second, "admin")] {
+        let err = store.add_user(sub, name, "h").await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    }
+    let err = store
+        .create_subscription("third", "ops-ro", "h", t(3))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    let err = store
+        .add_user(SubscriptionId(9999), "new", "h")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
+    assert!(store.set_password("ops", "h-ops-2").await.unwrap());
+    assert!(!store.set_password("nobody", "h").await.unwrap());
+    assert_eq!(
+        store.find_user("ops").await.unwrap().unwrap().password_hash,
+        "h-ops-2"
+    );
+    let subs = store.subscriptions().await.unwrap();
+    let listed: Vec<(SubscriptionId, &str, Vec<&str>)> = subs
+        .iter()
+        .map(|s| {
+            (
+                s.id,
+                s.name.as_str(),
+                s.usernames.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (first, "openqps", vec!["admin"]),
+            (second, "second", vec!["ops", "ops-ro"]),
+        ]
+    );
+    assert_eq!(subs[1].created, 2);
+    db.close().await;
 }
 
 async fn one_subscription_never_sees_another(backend: Backend) {

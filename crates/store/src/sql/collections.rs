@@ -1,4 +1,5 @@
-//! Loading the collections of a batch of assets: one query per collection, not per asset.
+//! Loading the collections of a batch of assets: one statement for all the lists of a batch of
+//! hosts, one for the tags of other assets.
 
 use super::fetch;
 use crate::StoreError;
@@ -9,7 +10,7 @@ use openqps_model::{
 };
 use sea_query::{Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
 
-use super::conn::{Conn, Row};
+use super::conn::{Conn, Dialect, Row};
 use std::collections::HashMap;
 
 /// The columns of `host_source` after `asset_id`, in the order they are read and written.
@@ -73,130 +74,177 @@ async fn group<T>(
     Ok(out)
 }
 
-/// `SELECT asset_id, cols… FROM table WHERE asset_id IN ids ORDER BY asset_id, ord`.
-fn list_query(table: &'static str, cols: &[&'static str], ids: &[i64]) -> SelectStatement {
-    Query::select()
-        .column("asset_id")
-        .columns(cols.iter().copied())
-        .from(table)
-        .and_where(Expr::col("asset_id").is_in(ids.iter().copied()))
-        .order_by("asset_id", Order::Asc)
-        .order_by("ord", Order::Asc)
-        .to_owned()
+/// One collection of a host as a JSON array of arrays (one per element, `cols` in order,
+/// elements ordered by `order`), as a correlated subquery on `a.id`: all lists of a batch of
+/// hosts come in one statement. A statement is a round trip to sqlx's SQLite worker thread,
+/// and those trips, not SQLite, were most of a request's time (docs/performance.md).
+fn json_list(d: Dialect, from_where: &str, cols: &[&str], order: &str) -> Expr {
+    let cols = cols.join(", ");
+    Expr::cust(match d {
+        Dialect::Sqlite => format!(
+            "(SELECT json_group_array(json_array({cols}) ORDER BY {order}) FROM {from_where})"
+        ),
+        Dialect::Postgres => format!(
+            "(SELECT coalesce(json_agg(json_build_array({cols}) ORDER BY {order}), '[]'::json)::text \
+             FROM {from_where})"
+        ),
+    })
 }
 
+/// `table` rows of the host `a.id`, in their stored order.
+fn own_list(d: Dialect, table: &str, cols: &[&str]) -> Expr {
+    json_list(d, &format!("{table} WHERE asset_id = a.id"), cols, "ord")
+}
+
+/// Column `i` of `r`, a JSON list of element tuples.
+fn list<T: serde::de::DeserializeOwned>(r: &Row, i: usize) -> Result<Vec<T>, StoreError> {
+    let text: String = r.try_get(i)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("collection {i}: {e}")))
+}
+
+type SourceTuple = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+);
+
 pub(crate) async fn fill_hosts(conn: &mut Conn, hosts: &mut [HostAsset]) -> Result<(), StoreError> {
-    let ids: Vec<i64> = hosts.iter().map(|h| h.id).collect();
-    let mut tags = tags_of(conn, &ids).await?;
-    let q = list_query(
-        "host_port",
-        &["port", "protocol", "service_id", "service_name"],
-        &ids,
-    );
-    let mut ports = group(conn, q, |r| {
-        Ok(OpenPort {
-            port: r.try_get(1)?,
-            protocol: r.try_get(2)?,
-            service_id: r.try_get(3)?,
-            service_name: r.try_get(4)?,
-        })
-    })
-    .await?;
-    let q = list_query("host_software", &["name", "version"], &ids);
-    let mut software = group(conn, q, |r| {
-        Ok(Software {
-            name: r.try_get(1)?,
-            version: r.try_get(2)?,
-        })
-    })
-    .await?;
-    let q = list_query(
-        "host_vuln",
-        &["qid", "host_instance_vuln_id", "first_found", "last_found"],
-        &ids,
-    );
-    let mut vulns = group(conn, q, |r| {
-        Ok(Vuln {
-            qid: r.try_get(1)?,
-            host_instance_vuln_id: r.try_get(2)?,
-            first_found: ts(r.try_get(3)?)?,
-            last_found: ts(r.try_get(4)?)?,
-        })
-    })
-    .await?;
-    let q = list_query("host_processor", &["name", "speed"], &ids);
-    let mut processors = group(conn, q, |r| {
-        Ok(Processor {
-            name: r.try_get(1)?,
-            speed: r.try_get(2)?,
-        })
-    })
-    .await?;
-    let q = list_query(
-        "host_interface",
-        &[
-            "hostname",
-            "interface_name",
-            "mac_address",
-            "address",
-            "gateway_address",
-        ],
-        &ids,
-    );
-    let mut interfaces = group(conn, q, |r| {
-        Ok(NetworkInterface {
-            hostname: r.try_get(1)?,
-            interface_name: r.try_get(2)?,
-            mac_address: r.try_get(3)?,
-            address: r.try_get(4)?,
-            gateway_address: r.try_get(5)?,
-        })
-    })
-    .await?;
-    let q = list_query("host_volume", &["name", "size", "free"], &ids);
-    let mut volumes = group(conn, q, |r| {
-        Ok(Volume {
-            name: r.try_get(1)?,
-            size: r.try_get(2)?,
-            free: r.try_get(3)?,
-        })
-    })
-    .await?;
-    let q = list_query("host_account", &["username"], &ids);
-    let mut accounts = group(conn, q, |r| Ok(r.try_get::<String, _>(1)?)).await?;
-    let q = list_query("host_source", SOURCE_COLUMNS, &ids);
-    let mut sources = group(conn, q, |r| {
-        let kind: String = r.try_get(1)?;
-        Ok(CloudSource {
-            kind: CloudKind::parse(&kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("cloud kind {kind}")))?,
-            instance_id: r.try_get(2)?,
-            instance_type: r.try_get(3)?,
-            state: r.try_get(4)?,
-            region: r.try_get(5)?,
-            zone: r.try_get(6)?,
-            account_id: r.try_get(7)?,
-            vpc_id: r.try_get(8)?,
-            subnet_id: r.try_get(9)?,
-            image_id: r.try_get(10)?,
-            private_ip: r.try_get(11)?,
-            public_ip: r.try_get(12)?,
-            resource_group: r.try_get(13)?,
-            first_discovered: crate::rows::ts_opt(r.try_get(14)?)?,
-            last_updated: crate::rows::ts_opt(r.try_get(15)?)?,
-        })
-    })
-    .await?;
-    for h in hosts {
-        h.details.volumes = volumes.remove(&h.id).unwrap_or_default();
-        h.details.accounts = accounts.remove(&h.id).unwrap_or_default();
-        h.details.sources = sources.remove(&h.id).unwrap_or_default();
-        h.tags = tags.remove(&h.id).unwrap_or_default();
-        h.open_ports = ports.remove(&h.id).unwrap_or_default();
-        h.software = software.remove(&h.id).unwrap_or_default();
-        h.vulns = vulns.remove(&h.id).unwrap_or_default();
-        h.processors = processors.remove(&h.id).unwrap_or_default();
-        h.network_interfaces = interfaces.remove(&h.id).unwrap_or_default();
+    let d = conn.dialect();
+    let q = Query::select()
+        .column(("a", "id"))
+        .expr(json_list(
+            d,
+            "asset_tag at JOIN tag t ON t.id = at.tag_id WHERE at.asset_id = a.id",
+            &["t.id", "t.name"],
+            "t.id",
+        ))
+        .expr(own_list(
+            d,
+            "host_port",
+            &["port", "protocol", "service_id", "service_name"],
+        ))
+        .expr(own_list(d, "host_software", &["name", "version"]))
+        .expr(own_list(
+            d,
+            "host_vuln",
+            &["qid", "host_instance_vuln_id", "first_found", "last_found"],
+        ))
+        .expr(own_list(d, "host_processor", &["name", "speed"]))
+        .expr(own_list(
+            d,
+            "host_interface",
+            &[
+                "hostname",
+                "interface_name",
+                "mac_address",
+                "address",
+                "gateway_address",
+            ],
+        ))
+        .expr(own_list(d, "host_volume", &["name", "size", "free"]))
+        .expr(own_list(d, "host_account", &["username"]))
+        .expr(own_list(d, "host_source", SOURCE_COLUMNS))
+        .from_as("asset", "a")
+        .and_where(Expr::col(("a", "id")).is_in(hosts.iter().map(|h| h.id)))
+        .to_owned();
+    let mut by_id: HashMap<i64, &mut HostAsset> = hosts.iter_mut().map(|h| (h.id, h)).collect();
+    for r in fetch(conn, &q).await? {
+        let id: i64 = r.try_get(0)?;
+        let Some(h) = by_id.remove(&id) else {
+            continue;
+        };
+        h.tags = list::<(i64, String)>(&r, 1)?
+            .into_iter()
+            .map(|(id, name)| TagRef { id, name })
+            .collect();
+        h.open_ports = list(&r, 2)?
+            .into_iter()
+            .map(|(port, protocol, service_id, service_name)| OpenPort {
+                port,
+                protocol,
+                service_id,
+                service_name,
+            })
+            .collect();
+        h.software = list(&r, 3)?
+            .into_iter()
+            .map(|(name, version)| Software { name, version })
+            .collect();
+        h.vulns = list::<(i64, i64, i64, i64)>(&r, 4)?
+            .into_iter()
+            .map(|(qid, host_instance_vuln_id, first, last)| {
+                Ok(Vuln {
+                    qid,
+                    host_instance_vuln_id,
+                    first_found: ts(first)?,
+                    last_found: ts(last)?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        h.processors = list(&r, 5)?
+            .into_iter()
+            .map(|(name, speed)| Processor { name, speed })
+            .collect();
+        h.network_interfaces = list(&r, 6)?
+            .into_iter()
+            .map(
+                |(hostname, interface_name, mac_address, address, gateway_address)| {
+                    NetworkInterface {
+                        hostname,
+                        interface_name,
+                        mac_address,
+                        address,
+                        gateway_address,
+                    }
+                },
+            )
+            .collect();
+        h.details.volumes = list(&r, 7)?
+            .into_iter()
+            .map(|(name, size, free)| Volume { name, size, free })
+            .collect();
+        h.details.accounts = list::<(String,)>(&r, 8)?
+            .into_iter()
+            .map(|(username,)| username)
+            .collect();
+        h.details.sources = list::<SourceTuple>(&r, 9)?
+            .into_iter()
+            .map(cloud_source)
+            .collect::<Result<_, _>>()?;
     }
     Ok(())
+}
+
+fn cloud_source(t: SourceTuple) -> Result<CloudSource, StoreError> {
+    let kind =
+        CloudKind::parse(&t.0).ok_or_else(|| StoreError::Corrupt(format!("cloud kind {}", t.0)))?;
+    Ok(CloudSource {
+        kind,
+        instance_id: t.1,
+        instance_type: t.2,
+        state: t.3,
+        region: t.4,
+        zone: t.5,
+        account_id: t.6,
+        vpc_id: t.7,
+        subnet_id: t.8,
+        image_id: t.9,
+        private_ip: t.10,
+        public_ip: t.11,
+        resource_group: t.12,
+        first_discovered: crate::rows::ts_opt(t.13)?,
+        last_updated: crate::rows::ts_opt(t.14)?,
+    })
 }
