@@ -94,7 +94,7 @@ fn seed(s: &Server, hosts: usize) -> Seeded {
         .collect();
     let mut rng = Lcg(42);
     // Exactly every fifth host plus one is an agent host: 2,001 of 10,000, as in the reference.
-    let is_agent = |i: usize| i % 5 == 0 || i == 1;
+    let is_agent = |i: usize| i.is_multiple_of(5) || i == 1;
     let mut seeded = Seeded {
         host_ids: Vec::with_capacity(hosts),
         host_names: Vec::with_capacity(hosts),
