@@ -1,5 +1,5 @@
-//! Loading the collections of a batch of assets: one statement for all the lists of a batch of
-//! hosts, one for the tags of other assets.
+//! The collections of assets: a host's lists come as JSON columns of the query that reads the
+//! host (so a page of hosts is one statement); other assets' tags in one query per batch.
 
 use super::fetch;
 use crate::StoreError;
@@ -120,29 +120,29 @@ type SourceTuple = (
     Option<i64>,
 );
 
-pub(crate) async fn fill_hosts(conn: &mut Conn, hosts: &mut [HostAsset]) -> Result<(), StoreError> {
-    let d = conn.dialect();
-    let q = Query::select()
-        .column(("a", "id"))
-        .expr(json_list(
+/// The lists of a host, as columns to add after [`crate::rows::HOST_COLUMNS`] in a query on
+/// `asset a`; [`fill_host`] reads them back.
+pub(crate) fn host_list_columns(d: Dialect) -> Vec<Expr> {
+    vec![
+        json_list(
             d,
             "asset_tag at JOIN tag t ON t.id = at.tag_id WHERE at.asset_id = a.id",
             &["t.id", "t.name"],
             "t.id",
-        ))
-        .expr(own_list(
+        ),
+        own_list(
             d,
             "host_port",
             &["port", "protocol", "service_id", "service_name"],
-        ))
-        .expr(own_list(d, "host_software", &["name", "version"]))
-        .expr(own_list(
+        ),
+        own_list(d, "host_software", &["name", "version"]),
+        own_list(
             d,
             "host_vuln",
             &["qid", "host_instance_vuln_id", "first_found", "last_found"],
-        ))
-        .expr(own_list(d, "host_processor", &["name", "speed"]))
-        .expr(own_list(
+        ),
+        own_list(d, "host_processor", &["name", "speed"]),
+        own_list(
             d,
             "host_interface",
             &[
@@ -152,78 +152,71 @@ pub(crate) async fn fill_hosts(conn: &mut Conn, hosts: &mut [HostAsset]) -> Resu
                 "address",
                 "gateway_address",
             ],
-        ))
-        .expr(own_list(d, "host_volume", &["name", "size", "free"]))
-        .expr(own_list(d, "host_account", &["username"]))
-        .expr(own_list(d, "host_source", SOURCE_COLUMNS))
-        .from_as("asset", "a")
-        .and_where(Expr::col(("a", "id")).is_in(hosts.iter().map(|h| h.id)))
-        .to_owned();
-    let mut by_id: HashMap<i64, &mut HostAsset> = hosts.iter_mut().map(|h| (h.id, h)).collect();
-    for r in fetch(conn, &q).await? {
-        let id: i64 = r.try_get(0)?;
-        let Some(h) = by_id.remove(&id) else {
-            continue;
-        };
-        h.tags = list::<(i64, String)>(&r, 1)?
-            .into_iter()
-            .map(|(id, name)| TagRef { id, name })
-            .collect();
-        h.open_ports = list(&r, 2)?
-            .into_iter()
-            .map(|(port, protocol, service_id, service_name)| OpenPort {
-                port,
-                protocol,
-                service_id,
-                service_name,
+        ),
+        own_list(d, "host_volume", &["name", "size", "free"]),
+        own_list(d, "host_account", &["username"]),
+        own_list(d, "host_source", SOURCE_COLUMNS),
+    ]
+}
+
+/// Sets the lists of `h` from the columns [`host_list_columns`] added to `r`, from `first` on.
+pub(crate) fn fill_host(h: &mut HostAsset, r: &Row, first: usize) -> Result<(), StoreError> {
+    h.tags = list::<(i64, String)>(r, first)?
+        .into_iter()
+        .map(|(id, name)| TagRef { id, name })
+        .collect();
+    h.open_ports = list(r, first + 1)?
+        .into_iter()
+        .map(|(port, protocol, service_id, service_name)| OpenPort {
+            port,
+            protocol,
+            service_id,
+            service_name,
+        })
+        .collect();
+    h.software = list(r, first + 2)?
+        .into_iter()
+        .map(|(name, version)| Software { name, version })
+        .collect();
+    h.vulns = list::<(i64, i64, i64, i64)>(r, first + 3)?
+        .into_iter()
+        .map(|(qid, host_instance_vuln_id, first_found, last_found)| {
+            Ok(Vuln {
+                qid,
+                host_instance_vuln_id,
+                first_found: ts(first_found)?,
+                last_found: ts(last_found)?,
             })
-            .collect();
-        h.software = list(&r, 3)?
-            .into_iter()
-            .map(|(name, version)| Software { name, version })
-            .collect();
-        h.vulns = list::<(i64, i64, i64, i64)>(&r, 4)?
-            .into_iter()
-            .map(|(qid, host_instance_vuln_id, first, last)| {
-                Ok(Vuln {
-                    qid,
-                    host_instance_vuln_id,
-                    first_found: ts(first)?,
-                    last_found: ts(last)?,
-                })
-            })
-            .collect::<Result<_, StoreError>>()?;
-        h.processors = list(&r, 5)?
-            .into_iter()
-            .map(|(name, speed)| Processor { name, speed })
-            .collect();
-        h.network_interfaces = list(&r, 6)?
-            .into_iter()
-            .map(
-                |(hostname, interface_name, mac_address, address, gateway_address)| {
-                    NetworkInterface {
-                        hostname,
-                        interface_name,
-                        mac_address,
-                        address,
-                        gateway_address,
-                    }
-                },
-            )
-            .collect();
-        h.details.volumes = list(&r, 7)?
-            .into_iter()
-            .map(|(name, size, free)| Volume { name, size, free })
-            .collect();
-        h.details.accounts = list::<(String,)>(&r, 8)?
-            .into_iter()
-            .map(|(username,)| username)
-            .collect();
-        h.details.sources = list::<SourceTuple>(&r, 9)?
-            .into_iter()
-            .map(cloud_source)
-            .collect::<Result<_, _>>()?;
-    }
+        })
+        .collect::<Result<_, StoreError>>()?;
+    h.processors = list(r, first + 4)?
+        .into_iter()
+        .map(|(name, speed)| Processor { name, speed })
+        .collect();
+    h.network_interfaces = list(r, first + 5)?
+        .into_iter()
+        .map(
+            |(hostname, interface_name, mac_address, address, gateway_address)| NetworkInterface {
+                hostname,
+                interface_name,
+                mac_address,
+                address,
+                gateway_address,
+            },
+        )
+        .collect();
+    h.details.volumes = list(r, first + 6)?
+        .into_iter()
+        .map(|(name, size, free)| Volume { name, size, free })
+        .collect();
+    h.details.accounts = list::<(String,)>(r, first + 7)?
+        .into_iter()
+        .map(|(username,)| username)
+        .collect();
+    h.details.sources = list::<SourceTuple>(r, first + 8)?
+        .into_iter()
+        .map(cloud_source)
+        .collect::<Result<_, _>>()?;
     Ok(())
 }
 

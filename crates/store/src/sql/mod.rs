@@ -117,15 +117,15 @@ fn all_assets_query(sub: SubscriptionId) -> SelectStatement {
         .to_owned()
 }
 
-/// The ids of one page of `base` under `filter`, and whether more follow.
-async fn page_ids<F: SqlTarget>(
-    conn: &mut Conn,
+/// The ids of one page of `base` under `filter`, plus one more if more follow.
+fn page_query<F: SqlTarget>(
     mut base: SelectStatement,
     filter: &Filter<F>,
     sub: SubscriptionId,
     page: PageRequest,
-) -> Result<(Vec<i64>, bool), StoreError> {
-    filter_sql::apply(&mut base, filter, sub.0, conn.dialect());
+    dialect: Dialect,
+) -> SelectStatement {
+    filter_sql::apply(&mut base, filter, sub.0, dialect);
     if let Some(from) = page.start_from_id {
         base.and_where(Expr::col(("a", "id")).gte(from));
     }
@@ -135,7 +135,19 @@ async fn page_ids<F: SqlTarget>(
     if let Some(offset) = page.start_from_offset {
         base.offset(offset.saturating_sub(1));
     }
-    let mut ids = fetch(conn, &base)
+    base
+}
+
+/// The ids of one page of `base` under `filter`, and whether more follow.
+async fn page_ids<F: SqlTarget>(
+    conn: &mut Conn,
+    base: SelectStatement,
+    filter: &Filter<F>,
+    sub: SubscriptionId,
+    page: PageRequest,
+) -> Result<(Vec<i64>, bool), StoreError> {
+    let q = page_query(base, filter, sub, page, conn.dialect());
+    let mut ids = fetch(conn, &q)
         .await?
         .iter()
         .map(|r| r.try_get::<i64, _>(0))
@@ -194,7 +206,13 @@ pub(crate) async fn load_hosts(conn: &mut Conn, ids: &[i64]) -> Result<Vec<HostA
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let q = Query::select()
+    hosts_where(conn, Expr::col(("a", "id")).is_in(ids.iter().copied())).await
+}
+
+/// Every host `a` (of `asset a LEFT JOIN agent g`) for which `cond` holds, whole and by id, in
+/// one statement: the lists come as columns ([`collections::host_list_columns`]).
+async fn hosts_where(conn: &mut Conn, cond: Expr) -> Result<Vec<HostAsset>, StoreError> {
+    let mut q = Query::select()
         .columns(HOST_COLUMNS.iter().copied())
         .from_as("asset", "a")
         .join_as(
@@ -203,16 +221,21 @@ pub(crate) async fn load_hosts(conn: &mut Conn, ids: &[i64]) -> Result<Vec<HostA
             "g",
             Expr::col(("g", "asset_id")).equals(("a", "id")),
         )
-        .and_where(Expr::col(("a", "id")).is_in(ids.iter().copied()))
+        .and_where(cond)
         .order_by(("a", "id"), Order::Asc)
         .to_owned();
-    let mut hosts = fetch(conn, &q)
+    for list in collections::host_list_columns(conn.dialect()) {
+        q.expr(list);
+    }
+    fetch(conn, &q)
         .await?
         .iter()
-        .map(rows::host)
-        .collect::<Result<Vec<_>, _>>()?;
-    collections::fill_hosts(conn, &mut hosts).await?;
-    Ok(hosts)
+        .map(|r| {
+            let mut h = rows::host(r)?;
+            collections::fill_host(&mut h, r, HOST_COLUMNS.len())?;
+            Ok(h)
+        })
+        .collect()
 }
 
 /// A `Conflict` when a user already has this name, in any subscription.
@@ -434,8 +457,11 @@ impl<B: Send + Sync> Store for SqlStore<B> {
         page: PageRequest,
     ) -> Result<Page<HostAsset>, StoreError> {
         let mut tx = self.read().await?;
-        let (ids, has_more) = page_ids(&mut tx, hosts_query(sub), filter, sub, page).await?;
-        let items = load_hosts(&mut tx, &ids).await?;
+        // One statement: the page's ids as a subquery of the read of whole hosts.
+        let ids = page_query(hosts_query(sub), filter, sub, page, tx.dialect());
+        let mut items = hosts_where(&mut tx, Expr::col(("a", "id")).in_subquery(ids)).await?;
+        let has_more = items.len() > page.limit as usize;
+        items.truncate(page.limit as usize);
         Ok(Page { items, has_more })
     }
 
@@ -454,8 +480,11 @@ impl<B: Send + Sync> Store for SqlStore<B> {
         id: i64,
     ) -> Result<Option<HostAsset>, StoreError> {
         let mut tx = self.read().await?;
-        let ids = existing_id(&mut tx, hosts_query(sub), id).await?;
-        Ok(load_hosts(&mut tx, &ids).await?.pop())
+        let cond = Expr::col(("a", "id"))
+            .eq(id)
+            .and(Expr::col(("a", "subscription_id")).eq(sub.0))
+            .and(Expr::col(("a", "asset_type")).eq("HOST"));
+        Ok(hosts_where(&mut tx, cond).await?.pop())
     }
 
     async fn update_host_assets(
