@@ -318,6 +318,18 @@ async fn sql_agrees_with_the_reference_evaluator(backend: Backend) {
 }
 
 #[tokio::test]
+async fn sqlite_keeps_its_query_plans() {
+    // Without SQLITE_ENABLE_QPSG (.cargo/config.toml) every statement re-prepares after each
+    // run, since sqlx clears bindings: correct, but several times slower.
+    let dir = std::env::temp_dir().join(format!("openqps-store-qpsg-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = SqliteStore::open(&dir.join("db.sqlite")).await.unwrap();
+    assert!(store.planner_stability_guaranteed().await.unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
 async fn collection_filters_walk_their_index() {
     // SQLite only: `explain_host_search` reads SQLite's EXPLAIN QUERY PLAN.
     let dir = std::env::temp_dir().join(format!("openqps-store-plan-{}", std::process::id()));

@@ -35,7 +35,21 @@ impl SqlStore<Sqlite> {
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
+        if !planner_is_stable(&reader).await? {
+            tracing::warn!(
+                "this SQLite was built without SQLITE_ENABLE_QPSG (see .cargo/config.toml): every \
+                 query is compiled anew on each run, which makes reads several times slower"
+            );
+        }
         Ok(SqlStore::new(Pools::Sqlite { reader, writer }))
+    }
+
+    /// Whether the bundled SQLite has its query planner stability guarantee on by default.
+    pub async fn planner_stability_guaranteed(&self) -> Result<bool, StoreError> {
+        let Pools::Sqlite { reader, .. } = &self.pools else {
+            unreachable!("a SqlStore<Sqlite> holds SQLite pools");
+        };
+        planner_is_stable(reader).await
     }
 
     /// `EXPLAIN QUERY PLAN` of the page query a host search runs: how tests check that criteria
@@ -63,4 +77,13 @@ impl SqlStore<Sqlite> {
             .collect::<Result<Vec<_>, _>>()?
             .join("\n"))
     }
+}
+
+/// `ENABLE_QPSG` among SQLite's compile options: without it a plan that peeked at a bound value
+/// is thrown away whenever sqlx clears the bindings, after every execution.
+async fn planner_is_stable(pool: &sqlx::SqlitePool) -> Result<bool, StoreError> {
+    let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
+        .fetch_all(pool)
+        .await?;
+    Ok(options.iter().any(|o| o == "ENABLE_QPSG"))
 }
