@@ -28,17 +28,32 @@ pub struct DatabaseArgs {
 }
 
 impl DatabaseArgs {
-    /// Opens (and migrates) the database, making the data folder for SQLite; with `bootstrap`,
-    /// an empty database gets its first subscription and `admin` as `serve` would make them.
-    pub async fn open(&self) -> Result<Arc<dyn Store>, String> {
+    /// Opens (and migrates) a database `serve` has set up. A missing SQLite file or a database
+    /// without a subscription is refused rather than made: a mistyped `--data-dir` must not
+    /// quietly start a second database that no server reads.
+    pub async fn open_existing(&self) -> Result<Arc<dyn Store>, String> {
         let database =
             Database::parse(self.database.as_deref(), &self.data_dir.join("openqps.db"))?;
-        if matches!(database, Database::Sqlite(_)) {
-            std::fs::create_dir_all(&self.data_dir)
-                .map_err(|e| format!("cannot create {}: {e}", self.data_dir.display()))?;
+        if let Database::Sqlite(path) = &database
+            && !path.is_file()
+        {
+            return Err(format!(
+                "no database at {}; check --data-dir or --database, or start `openqps serve` on it once first",
+                path.display()
+            ));
         }
         let store = open_store(&database).await?;
-        bootstrap(store.as_ref()).await?;
+        if store
+            .subscriptions()
+            .await
+            .map_err(|e| e.to_string())?
+            .is_empty()
+        {
+            return Err(
+                "the database has no subscription yet; start `openqps serve` on it once first"
+                    .into(),
+            );
+        }
         Ok(store)
     }
 }
@@ -203,6 +218,12 @@ impl Database {
             },
             Some("sqlite") => {
                 let path = s[s.find(':').map_or(0, |i| i + 1)..].trim_start_matches("//");
+                if path.is_empty() || path.starts_with(":memory:") || path.contains('?') {
+                    return Err(format!(
+                        "--database: '{s}' names no database file; give sqlite:PATH with a file \
+                         path (no in-memory database, no ?options)"
+                    ));
+                }
                 Ok(Database::Sqlite(PathBuf::from(path)))
             }
             Some(other) if s.contains("://") => Err(format!(
@@ -241,6 +262,7 @@ async fn open_store(db: &Database) -> Result<Arc<dyn Store>, String> {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             }
+            create_private(path)?;
             Arc::new(
                 SqliteStore::open(path)
                     .await
@@ -253,6 +275,20 @@ async fn open_store(db: &Database) -> Result<Arc<dyn Store>, String> {
                 .map_err(|e| format!("cannot open {}: {e}", redacted(url)))?,
         ),
     })
+}
+
+/// Creates `path` empty, readable by its owner only, unless it exists: the database holds the
+/// password hashes, and SQLite gives its `-wal` and `-shm` files the database file's mode.
+fn create_private(path: &std::path::Path) -> Result<(), String> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(format!("cannot create {}: {e}", path.display())),
+    }
 }
 
 /// On an empty database: the subscription and its `admin`, whose password comes from
@@ -435,7 +471,13 @@ mod tests {
             parse(Some("SQLite:q.db")),
             Database::Sqlite(PathBuf::from("q.db"))
         );
-        for other in ["mysql://u:secret@db/q", "postgres:/db"] {
+        for other in [
+            "mysql://u:secret@db/q",
+            "postgres:/db",
+            "sqlite:",
+            "sqlite::memory:",
+            "sqlite:q.db?mode=ro",
+        ] {
             let e = Database::parse(Some(other), default);
             assert!(
                 matches!(&e, Err(m) if !m.contains("secret")),

@@ -12,11 +12,18 @@ const SEARCH: &str = "/qps/rest/2.0/search/am/hostasset";
 
 /// Runs `openqps ARGS` on the server's database; `password` goes in OPENQPS_USER_PASSWORD.
 fn openqps(s: &Server, args: &[&str], password: Option<&str>) -> Output {
+    let db: Vec<&str> = s
+        .postgres
+        .iter()
+        .flat_map(|db| ["--database", db.url.as_str()])
+        .collect();
+    openqps_on(&s.data_dir, &[args, &db].concat(), password)
+}
+
+/// Runs `openqps ARGS --data-dir DIR`.
+fn openqps_on(dir: &std::path::Path, args: &[&str], password: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_openqps"));
-    cmd.args(args).arg("--data-dir").arg(&s.data_dir);
-    if let Some(db) = &s.postgres {
-        cmd.args(["--database", &db.url]);
-    }
+    cmd.args(args).arg("--data-dir").arg(dir);
     cmd.env_remove("OPENQPS_DATABASE")
         .env_remove("OPENQPS_DATA_DIR")
         .env_remove("OPENQPS_USER_PASSWORD");
@@ -121,16 +128,63 @@ fn a_new_subscription_is_a_tenant_of_its_own() {
     assert!(acme_line.contains("Acme SOC") && acme_line.ends_with("acme_soc,acme_ro"));
     assert!(out.lines().any(|l| l.ends_with(" admin")), "{out}");
 
-    // A new password: the old one stops working (a restarted server has no remembered logins).
+    // A bearer token lasts hours, but only while its password does.
+    let r = s.call_as(
+        None,
+        "POST",
+        "/auth",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        "username=acme_soc&password=acme-pw-1&token=true",
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let bearer = format!("Bearer {}", r.body.trim());
+    let by_token = |s: &Server| {
+        s.call_as(None, "POST", COUNT, &[("Authorization", &bearer)], "")
+            .code()
+    };
+    assert_eq!(by_token(&s), "SUCCESS");
+
+    // A new password: the old one stops working (a restarted server has no remembered logins),
+    // and so does the token, at once.
     ok(openqps(
         &s,
         &["user", "password", "acme_soc"],
         Some("acme-pw-2"),
     ));
+    assert_eq!(by_token(&s), "INVALID_CREDENTIALS");
     let s = Server::start_in(s.crash(), &[]);
     assert_eq!(count(&s, "acme_soc", "acme-pw-2"), "1");
     let r = as_user(&s, "acme_soc", "acme-pw-1", COUNT, "");
     assert_eq!(r.code(), "INVALID_CREDENTIALS", "{}", r.body);
+
+    // Disabled: no login, until a new password enables the user again (a fresh server: this
+    // one remembers the last successful login for a minute).
+    ok(openqps(&s, &["user", "disable", "acme_soc"], None));
+    let s = Server::start_in(s.crash(), &[]);
+    let r = as_user(&s, "acme_soc", "acme-pw-2", COUNT, "");
+    assert_eq!(r.code(), "INVALID_CREDENTIALS", "{}", r.body);
+    ok(openqps(
+        &s,
+        &["user", "password", "acme_soc"],
+        Some("acme-pw-3"),
+    ));
+    assert_eq!(count(&s, "acme_soc", "acme-pw-3"), "1");
+}
+
+#[test]
+fn account_commands_need_a_database_serve_made() {
+    let dir = std::env::temp_dir().join(format!("openqps-no-db-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for args in [
+        &["subscription", "list"][..],
+        &["subscription", "create", "Acme", "--user", "acme"],
+        &["user", "add", "bob", "--subscription", "1"],
+        &["user", "password", "admin"],
+    ] {
+        let err = refused(openqps_on(&dir, args, Some("pw")));
+        assert!(err.contains("no database at"), "{args:?}: {err}");
+        assert!(!dir.exists(), "{args:?} made {}", dir.display());
+    }
 }
 
 #[test]
@@ -165,14 +219,84 @@ fn refused_account_commands_change_nothing() {
         ),
         (
             &["subscription", "create", "  ", "--user", "carol"],
-            "needs a name",
+            "a subscription name has 1 to 100 characters",
+        ),
+        (
+            &["user", "add", "ACME", "--subscription", "1"],
+            "exists already",
+        ),
+        (
+            &["user", "add", ".dot", "--subscription", "1"],
+            "starts with a letter",
+        ),
+        (
+            &["user", "add", "jürgen", "--subscription", "1"],
+            "cannot hold 'ü'",
+        ),
+        (
+            &["user", "add", "zero\u{200b}width", "--subscription", "1"],
+            "cannot hold",
         ),
         (&["user", "password", "nobody"], "no user is named 'nobody'"),
+        (&["user", "disable", "nobody"], "no user is named 'nobody'"),
     ] {
         let err = refused(openqps(&s, args, Some("pw")));
         assert!(err.contains(says), "{args:?}: {err}");
     }
+    let err = refused(openqps(&s, &["user", "password", "acme"], Some("pw\n")));
+    assert!(err.contains("control character"), "{err}");
     assert_eq!(s.fingerprint(), before);
     // The refused password change left the old login working.
     assert_eq!(count(&s, "acme", "pw"), "0");
+}
+
+#[test]
+fn account_commands_and_a_writing_server_wait_for_each_other() {
+    let s = Server::start_demo();
+    let sub = ok(openqps(
+        &s,
+        &["subscription", "create", "Busy", "--user", "busy0"],
+        Some("pw"),
+    ));
+    let sub = sub
+        .strip_prefix("Created subscription ")
+        .and_then(|r| r.split_whitespace().next())
+        .expect("subscription id")
+        .to_string();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        // The server writes all along, as the commands write beside it.
+        let writer = scope.spawn(|| {
+            let mut n = 0;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) || n < 20 {
+                n += 1;
+                let r = s.post_xml(
+                    "/qps/rest/2.0/create/am/hostasset",
+                    &format!("<ServiceRequest><data><HostAsset><name>busy-{n}</name></HostAsset></data></ServiceRequest>"),
+                );
+                assert_eq!(r.code(), "SUCCESS", "{}", r.body);
+            }
+            n
+        });
+        let adds: Vec<_> = (1..=6)
+            .map(|i| {
+                let (s, sub) = (&s, &sub);
+                scope.spawn(move || {
+                    ok(openqps(
+                        s,
+                        &["user", "add", &format!("busy{i}"), "--subscription", sub],
+                        Some("pw"),
+                    ))
+                })
+            })
+            .collect();
+        for add in adds {
+            add.join().expect("user add");
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(writer.join().expect("writer") >= 20);
+    });
+    for i in 0..=6 {
+        assert_eq!(count(&s, &format!("busy{i}"), "pw"), "0");
+    }
 }

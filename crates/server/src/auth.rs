@@ -75,13 +75,18 @@ impl Authenticator {
     /// from `POST /auth`), or `INVALID_CREDENTIALS`.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<User, ApiError> {
         if let Some(token) = bearer_token(headers) {
-            let username = self.token_key.verify(token, jiff::Timestamp::now())?;
-            return self
+            let claims = self.token_key.verify(token, jiff::Timestamp::now())?;
+            let user = self
                 .store
-                .find_user(&username)
+                .find_user(&claims.username)
                 .await
                 .map_err(ApiError::from)?
-                .ok_or_else(failed);
+                .ok_or_else(failed)?;
+            // A token ends with the password it was issued under (changed, or the user disabled).
+            if self.token_key.password_tag(&user.password_hash) != claims.password_tag {
+                return Err(token_failed());
+            }
+            return Ok(user);
         }
         let (username, password) = basic_credentials(headers).ok_or_else(failed)?;
         self.check_password(username, password).await
@@ -120,13 +125,38 @@ impl Authenticator {
 
     /// A signed token for `user`, valid for [`TOKEN_TTL`] from `now`.
     pub fn issue_token(&self, user: &User, now: jiff::Timestamp) -> String {
-        self.token_key.issue(&user.username, now)
+        self.token_key
+            .issue(&user.username, &user.password_hash, now)
     }
 }
 
+/// What a valid token says.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TokenClaims {
+    pub username: String,
+    /// [`TokenKey::password_tag`] of the password hash the token was issued under.
+    pub password_tag: String,
+}
+
+fn token_failed() -> ApiError {
+    ApiError::new(ResponseCode::InvalidCredentials, "Authentication failed")
+        .resolution("The bearer token is invalid or expired; get a new one from POST /auth.")
+}
+
 impl TokenKey {
-    /// A signed token for `username`, valid for [`TOKEN_TTL`] from `now`.
-    pub fn issue(&self, username: &str, now: jiff::Timestamp) -> String {
+    /// A short keyed digest of a password hash: a token carries it, so that it stops working
+    /// when the password changes, without carrying anything an attacker could test guesses on.
+    pub fn password_tag(&self, password_hash: &str) -> String {
+        let digest = self
+            .mac(format!("password:{password_hash}").as_bytes())
+            .finalize()
+            .into_bytes();
+        b64(&digest[..12])
+    }
+
+    /// A signed token for `username`, valid for [`TOKEN_TTL`] from `now`, and only while the
+    /// user's password hash is `password_hash`.
+    pub fn issue(&self, username: &str, password_hash: &str, now: jiff::Timestamp) -> String {
         let header = b64(br#"{"alg":"HS256","typ":"JWT"}"#);
         let iat = now.as_second();
         let claims = serde_json::json!({
@@ -134,19 +164,15 @@ impl TokenKey {
             "sub": username,
             "iat": iat,
             "exp": iat + TOKEN_TTL.as_secs() as i64,
+            "pwd": self.password_tag(password_hash),
         });
         let signing_input = format!("{header}.{}", b64(claims.to_string().as_bytes()));
         let signature = b64(&self.mac(signing_input.as_bytes()).finalize().into_bytes());
         format!("{signing_input}.{signature}")
     }
 
-    /// The username a token names, if its signature holds and it has not expired at `now`.
-    pub fn verify(&self, token: &str, now: jiff::Timestamp) -> Result<String, ApiError> {
-        let token_failed = || {
-            ApiError::new(ResponseCode::InvalidCredentials, "Authentication failed").resolution(
-                "The bearer token is invalid or expired; get a new one from POST /auth.",
-            )
-        };
+    /// What a token says, if its signature holds and it has not expired at `now`.
+    pub fn verify(&self, token: &str, now: jiff::Timestamp) -> Result<TokenClaims, ApiError> {
         let (signing_input, signature) = token.rsplit_once('.').ok_or_else(token_failed)?;
         let (header, claims) = signing_input.split_once('.').ok_or_else(token_failed)?;
         let signature = unb64(signature).ok_or_else(token_failed)?;
@@ -166,10 +192,13 @@ impl TokenKey {
         if now.as_second() >= exp {
             return Err(token_failed());
         }
-        claims["sub"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(token_failed)
+        match (claims["sub"].as_str(), claims["pwd"].as_str()) {
+            (Some(username), Some(tag)) => Ok(TokenClaims {
+                username: username.to_string(),
+                password_tag: tag.to_string(),
+            }),
+            _ => Err(token_failed()),
+        }
     }
 
     fn mac(&self, data: &[u8]) -> HmacSha256 {
@@ -255,9 +284,23 @@ mod tests {
         let b = TokenKey::new(b"key-one".to_vec());
         let other = TokenKey::new(b"key-two".to_vec());
         let now = jiff::Timestamp::from_second(1_700_000_000).unwrap();
-        let token = a.issue("admin", now);
+        let token = a.issue("admin", "$argon2id$hash", now);
         assert_eq!(token.split('.').count(), 3);
-        assert_eq!(b.verify(&token, now).unwrap(), "admin");
+        assert_eq!(
+            b.verify(&token, now).unwrap(),
+            super::TokenClaims {
+                username: "admin".into(),
+                password_tag: b.password_tag("$argon2id$hash"),
+            }
+        );
+        assert_ne!(
+            a.password_tag("$argon2id$hash"),
+            a.password_tag("$argon2id$other")
+        );
+        assert_ne!(
+            a.password_tag("$argon2id$hash"),
+            other.password_tag("$argon2id$hash")
+        );
         assert!(other.verify(&token, now).is_err());
         let later = jiff::Timestamp::from_second(1_700_000_000 + 4 * 3600).unwrap();
         assert!(a.verify(&token, later).is_err());

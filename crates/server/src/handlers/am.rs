@@ -6,6 +6,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use openqps_query::fields::{ASSET, HOSTASSET};
 use openqps_wire::objects;
+use openqps_wire::request::decode_id_collection;
 use openqps_wire::tree::Element;
 use openqps_wire::{Node, ServiceResponse};
 
@@ -142,30 +143,49 @@ fn host_data<'a>(call: &'a Call<'_>) -> Result<&'a Element, ApiError> {
     })
 }
 
-/// An `<Asset>` update: name, criticalityScore and tags, as the generic asset view allows.
+/// An `<Asset>` update: name, criticalityScore and tags, as the generic asset view allows. Read
+/// here rather than by the HostAsset decoder, so that errors name the Asset.
 fn asset_change(data: &Element) -> Result<openqps_store::AssetChange, ApiError> {
-    let host = host_input::decode(data)?;
-    let only = openqps_store::HostAssetChange {
-        fields: openqps_store::HostFields {
-            name: host.fields.name.clone(),
-            criticality_score: host.fields.criticality_score,
-            ..Default::default()
-        },
-        tags: host.tags.clone(),
-        ..Default::default()
-    };
-    if host != only {
-        return Err(ApiError::invalid(
-            "An Asset update changes name, criticalityScore and tags only.",
-        )
-        .resolution("Change host details through update/am/hostasset."));
+    super::refuse_repeats(data)?;
+    let mut change = openqps_store::AssetChange::default();
+    for el in &data.children {
+        let v = el.text.trim();
+        match el.name.as_str() {
+            "name" if v.is_empty() => {
+                return Err(ApiError::invalid("Asset name cannot be empty."));
+            }
+            "name" => change.name = Some(v.to_string()),
+            "criticalityScore" => {
+                change.criticality_score = Some(
+                    v.parse::<i32>()
+                        .ok()
+                        .filter(|s| (1..=5).contains(s))
+                        .ok_or_else(|| {
+                            ApiError::invalid(format!(
+                                "Asset criticalityScore: invalid value '{v}'."
+                            ))
+                            .resolution("Give a whole number from 1 to 5.")
+                        })?,
+                )
+            }
+            "tags" => {
+                let ops = decode_id_collection(el, "TagSimple", "tags")?;
+                change.tags = openqps_store::TagChanges {
+                    set: ops.set,
+                    add: ops.add,
+                    remove: ops.remove,
+                };
+            }
+            other => {
+                return Err(ApiError::invalid(format!(
+                    "An Asset update changes name, criticalityScore and tags only, not <{other}>."
+                ))
+                .resolution("Change host details through update/am/hostasset."));
+            }
+        }
     }
-    if only.is_empty() {
+    if change == openqps_store::AssetChange::default() {
         return Err(ApiError::invalid("The Asset in data changes nothing."));
     }
-    Ok(openqps_store::AssetChange {
-        name: host.fields.name,
-        criticality_score: host.fields.criticality_score,
-        tags: host.tags,
-    })
+    Ok(change)
 }

@@ -91,7 +91,12 @@ impl<B> SqlStore<B> {
     /// knows the subscription, or needs none.
     async fn begin(&self) -> Result<Conn, StoreError> {
         Ok(match &self.pools {
-            Pools::Sqlite { writer, .. } => Conn::Sqlite(writer.begin().await?),
+            // IMMEDIATE takes the write lock at once, waiting (busy_timeout) for another
+            // process's writer, such as `openqps user add` beside a server; a deferred
+            // transaction that read first would fail with SQLITE_BUSY instead of waiting.
+            Pools::Sqlite { writer, .. } => {
+                Conn::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
+            }
             Pools::Postgres(pool) => Conn::Postgres(pool.begin().await?),
         })
     }
@@ -238,9 +243,10 @@ async fn hosts_where(conn: &mut Conn, cond: Expr) -> Result<Vec<HostAsset>, Stor
         .collect()
 }
 
-/// A `Conflict` when a user already has this name, in any subscription.
+/// A `Conflict` when a user already has this name, in any subscription and whatever its case
+/// (`ACME_SOC` beside `acme_soc` would be two logins a person cannot tell apart).
 async fn username_free(conn: &mut Conn, username: &str) -> Result<(), StoreError> {
-    let taken: Option<i64> = query("SELECT id FROM app_user WHERE username = $1")
+    let taken: Option<i64> = query("SELECT id FROM app_user WHERE lower(username) = lower($1)")
         .bind(username)
         .scalar_optional(conn)
         .await?;
