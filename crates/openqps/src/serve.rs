@@ -71,6 +71,10 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "OPENQPS_BODY_LIMIT", default_value_t = 1 << 20)]
     body_limit: usize,
+    /// Seconds a request body may take to arrive; a slower one (say, a body shorter than its
+    /// Content-Length) is answered INVALID_REQUEST instead of waited for.
+    #[arg(long, env = "OPENQPS_BODY_TIMEOUT", value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout: u64,
     /// Per-user rate limit on QPS calls, CALLS/SECONDS (e.g. 300/3600); off when not given.
     #[arg(long, env = "OPENQPS_RATE_LIMIT", value_name = "CALLS/SECONDS")]
     rate_limit: Option<RateLimit>,
@@ -146,6 +150,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     }
     let config = ServerConfig {
         body_limit: args.body_limit,
+        body_timeout: std::time::Duration::from_secs(args.body_timeout),
         limits: LimitConfig {
             rate: args.rate_limit,
             concurrency: args.concurrency_limit,

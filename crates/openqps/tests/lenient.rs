@@ -307,3 +307,44 @@ fn a_body_cut_short_of_its_content_length_is_an_invalid_request_not_too_large() 
         "{answer}"
     );
 }
+
+/// A body that stops short of its Content-Length while the connection stays open is answered
+/// once `--body-timeout` has passed, not waited for forever; it writes nothing.
+#[test]
+fn a_stalled_body_is_answered_after_the_body_timeout() {
+    use std::io::{Read, Write};
+    let s = Server::start(&["--demo", "--body-timeout", "1"]);
+    let before = s.fingerprint();
+    let addr = s.base.strip_prefix("http://").unwrap();
+    let mut sock = std::net::TcpStream::connect(addr).unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    write!(
+        sock,
+        "POST /qps/rest/2.0/create/am/tag HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic YWRtaW46ZTJlLXNlY3JldA==\r\nContent-Type: text/xml\r\nContent-Length: 100\r\n\r\n<ServiceRequest><data>"
+    )
+    .unwrap();
+    // The socket stays open for writing: only the server's deadline can end the wait.
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&answer).contains("</ServiceResponse>") {
+        match sock.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert!(
+        answer.contains("<responseCode>INVALID_REQUEST</responseCode>"),
+        "{answer}"
+    );
+    assert!(answer.contains("did not arrive within 1 s"), "{answer}");
+    drop(sock);
+    assert_eq!(s.fingerprint(), before);
+}

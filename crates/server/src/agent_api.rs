@@ -85,14 +85,14 @@ fn bad(m: impl Into<String>) -> Failure {
 }
 
 async fn body_bytes(state: &AppState, body: Body) -> Result<axum::body::Bytes, Failure> {
-    crate::body::read(body, state.config.body_limit)
+    crate::body::read(body, &state.config)
         .await
         .map_err(|e| match e {
             BodyError::TooLarge => Failure(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "The request body is too large.".into(),
             ),
-            BodyError::Incomplete => bad(crate::body::INCOMPLETE),
+            BodyError::Incomplete(message) => bad(message),
         })
 }
 

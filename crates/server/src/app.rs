@@ -21,6 +21,8 @@ use std::sync::Arc;
 pub struct ServerConfig {
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// How long a request body may take to arrive (`--body-timeout`).
+    pub body_timeout: std::time::Duration,
     /// `http` or `https`, for the schema URLs responses name.
     pub scheme: &'static str,
     /// Per-user rate and concurrency limits (both off by default).
@@ -43,6 +45,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             body_limit: 1 << 20,
+            body_timeout: std::time::Duration::from_secs(30),
             scheme: "http",
             limits: LimitConfig::default(),
             token_key: TokenKey::random(),
@@ -314,7 +317,7 @@ fn unauthorized(mut response: Response) -> Response {
 /// expiring token as the raw body, which QPS calls then accept as `Authorization: Bearer`.
 async fn issue_token(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let reply = Reply::new(&headers, &state.config, "2.0/am/hostasset.xsd");
-    let bytes = match crate::body::read(body, state.config.body_limit).await {
+    let bytes = match crate::body::read(body, &state.config).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => {
             return reply.fail(
@@ -322,8 +325,8 @@ async fn issue_token(State(state): State<AppState>, headers: HeaderMap, body: Bo
                     .status(StatusCode::PAYLOAD_TOO_LARGE),
             );
         }
-        Err(BodyError::Incomplete) => {
-            return reply.fail(ApiError::invalid(crate::body::INCOMPLETE));
+        Err(BodyError::Incomplete(message)) => {
+            return reply.fail(ApiError::invalid(message));
         }
     };
     let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
@@ -376,19 +379,29 @@ async fn read_request(
     endpoint: &Endpoint,
     body: Body,
 ) -> Result<ServiceRequest, ApiError> {
-    let bytes = crate::body::read(body, config.body_limit)
-        .await
-        .map_err(|e| match e {
-            BodyError::TooLarge => ApiError::invalid(format!(
-                "The request body is larger than {} bytes.",
-                config.body_limit
-            ))
-            .resolution("Send a smaller request, e.g. fewer ids per Criteria.")
-            .status(StatusCode::PAYLOAD_TOO_LARGE),
-            BodyError::Incomplete => ApiError::invalid(crate::body::INCOMPLETE),
-        })?;
+    let bytes = crate::body::read(body, config).await.map_err(|e| match e {
+        BodyError::TooLarge => ApiError::invalid(format!(
+            "The request body is larger than {} bytes.",
+            config.body_limit
+        ))
+        .resolution("Send a smaller request, e.g. fewer ids per Criteria.")
+        .status(StatusCode::PAYLOAD_TOO_LARGE),
+        BodyError::Incomplete(message) => ApiError::invalid(message),
+    })?;
     if handlers::ignores_body(endpoint) {
         return Ok(ServiceRequest::default());
+    }
+    if let Some(coding) = headers
+        .get(axum::http::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"))
+        && !bytes.is_empty()
+    {
+        return Err(ApiError::invalid(format!(
+            "The request body is sent with Content-Encoding: {coding}, which this server does not decode."
+        ))
+        .resolution("Send the ServiceRequest uncompressed."));
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         // The whole query string is the document: qualysapi leaves its `=` and `&` unescaped,

@@ -1,28 +1,44 @@
-//! Reading a request body under the size limit, telling a body that is too large from one that
-//! broke off before its announced length.
+//! Reading a request body under the size limit and in time, telling a body that is too large
+//! from one that broke off before its announced length or stalled.
 
+use crate::app::ServerConfig;
 use axum::body::{Body, Bytes};
 
 pub enum BodyError {
     /// Over `body_limit` bytes: 413.
     TooLarge,
-    /// The client stopped sending (or the connection failed) before the body was complete: 400.
-    Incomplete,
+    /// The client stopped sending, the connection failed, or the body did not arrive within
+    /// `body_timeout`, before it was complete: 400 with this message.
+    Incomplete(String),
 }
 
-pub async fn read(body: Body, limit: usize) -> Result<Bytes, BodyError> {
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        if e.into_inner()
-            .downcast_ref::<http_body_util::LengthLimitError>()
-            .is_some()
-        {
-            BodyError::TooLarge
-        } else {
-            BodyError::Incomplete
-        }
-    })
+pub async fn read(body: Body, config: &ServerConfig) -> Result<Bytes, BodyError> {
+    // Without a deadline a client that announces more than it sends (a wrong Content-Length)
+    // would wait for its answer until its own job timed out.
+    match tokio::time::timeout(
+        config.body_timeout,
+        axum::body::to_bytes(body, config.body_limit),
+    )
+    .await
+    {
+        Err(_) => Err(BodyError::Incomplete(format!(
+            "The request body did not arrive within {} s; it may be shorter than its \
+             Content-Length says.",
+            config.body_timeout.as_secs()
+        ))),
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => Err(
+            if e.into_inner()
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                BodyError::TooLarge
+            } else {
+                BodyError::Incomplete(
+                    "The request body ended before its announced length (Content-Length) was sent."
+                        .into(),
+                )
+            },
+        ),
+    }
 }
-
-/// The message for a body that broke off.
-pub const INCOMPLETE: &str =
-    "The request body ended before its announced length (Content-Length) was sent.";

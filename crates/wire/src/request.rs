@@ -72,6 +72,14 @@ impl ServiceRequest {
                 "Send each of filters, preferences, data and fields at most once.",
             ));
         }
+        // Text where elements belong (`<ServiceRequest>x</ServiceRequest>`, or JSON's
+        // `{"ServiceRequest": "x"}`) is a mistake, not an empty request.
+        if !root.text.trim().is_empty() {
+            return Err(bad(
+                "ServiceRequest holds text; it takes the elements filters, preferences, data and fields.",
+                "Send {\"ServiceRequest\": {…}} in JSON, or elements inside <ServiceRequest>.",
+            ));
+        }
         let mut req = ServiceRequest::default();
         for child in &root.children {
             match child.name.as_str() {

@@ -71,9 +71,14 @@ pub fn run(args: AgentArgs) -> Result<(), String> {
     std::fs::create_dir_all(&args.state_dir)
         .map_err(|e| format!("cannot create {}: {e}", args.state_dir.display()))?;
     let http = client(&args)?;
-    for root in &args.scan_roots {
-        if !root.is_dir() {
-            tracing::warn!(root = %root.display(), "scan root is not a directory; SwCA scans will find nothing there");
+    let mut args = args;
+    for root in &mut args.scan_roots {
+        match std::fs::canonicalize(&*root) {
+            // Absolute, so the SBOM names where each lock file is whatever the working folder.
+            Ok(abs) if abs.is_dir() => *root = abs,
+            _ => {
+                tracing::warn!(root = %root.display(), "scan root is not a directory; SwCA scans will find nothing there")
+            }
         }
     }
     let base = args.server.trim_end_matches('/').to_string();
@@ -251,10 +256,16 @@ impl Agent {
                     "agentVersion": env!("CARGO_PKG_VERSION")}),
         )?;
         if status != 201 {
-            return Err(Failure::Fatal(format!(
-                "registration refused (HTTP {status}): {}",
-                v["error"].as_str().unwrap_or("")
-            )));
+            return Err(Failure::Fatal(match v["error"].as_str() {
+                Some(why) => format!("registration refused (HTTP {status}): {why}"),
+                // No agent-protocol answer at all: most likely --server names a path under the
+                // server rather than the server itself.
+                None => format!(
+                    "registration failed (HTTP {status}): {} did not answer as an openqps \
+                     server; --server takes the server's base URL, such as http://127.0.0.1:8750",
+                    self.base
+                ),
+            }));
         }
         let cred = Credential {
             agent_id: v["agentId"].as_str().unwrap_or_default().to_string(),
