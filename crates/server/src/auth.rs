@@ -30,10 +30,18 @@ pub const TOKEN_TTL: Duration = Duration::from_secs(4 * 3600);
 
 type HmacSha256 = Hmac<Sha256>;
 
+type CacheKey = (String, u64);
+
 pub struct Authenticator {
     store: Arc<dyn Store>,
     keys: RandomState,
-    cache: Mutex<HashMap<(String, u64), (User, Instant)>>,
+    cache: Mutex<HashMap<CacheKey, (User, Instant)>>,
+    /// One argon2 check at a time per credential: when a remembered login runs out, the many
+    /// calls of a busy client would otherwise all verify at once (each tens of milliseconds of
+    /// CPU) and stall the server for half a second every minute.
+    checking: Mutex<HashMap<CacheKey, Arc<tokio::sync::Mutex<()>>>>,
+    /// argon2 verifications run so far.
+    password_checks: std::sync::atomic::AtomicU64,
     token_key: TokenKey,
 }
 
@@ -67,6 +75,8 @@ impl Authenticator {
             store,
             keys: RandomState::new(),
             cache: Mutex::new(HashMap::new()),
+            checking: Mutex::new(HashMap::new()),
+            password_checks: Default::default(),
             token_key,
         }
     }
@@ -99,11 +109,47 @@ impl Authenticator {
         password: String,
     ) -> Result<User, ApiError> {
         let key = (username.clone(), self.keys.hash_one(&password));
-        if let Some((user, at)) = self.cache.lock().expect("auth cache").get(&key)
-            && at.elapsed() < CACHE_TTL
-        {
-            return Ok(user.clone());
+        if let Some(user) = self.remembered(&key) {
+            return Ok(user);
         }
+        let turn = self
+            .checking
+            .lock()
+            .expect("auth checks")
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let _turn = turn.lock().await;
+        // Whoever held the turn before may have just verified this very credential.
+        if let Some(user) = self.remembered(&key) {
+            return Ok(user);
+        }
+        let checked = self.verify_password(&key, username, password).await;
+        self.checking.lock().expect("auth checks").remove(&key);
+        checked
+    }
+
+    /// How many argon2 verifications have run: what the cache and the one-check-at-a-time rule
+    /// keep low.
+    pub fn password_checks(&self) -> u64 {
+        self.password_checks
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The user of a login checked less than [`CACHE_TTL`] ago.
+    fn remembered(&self, key: &CacheKey) -> Option<User> {
+        match self.cache.lock().expect("auth cache").get(key) {
+            Some((user, at)) if at.elapsed() < CACHE_TTL => Some(user.clone()),
+            _ => None,
+        }
+    }
+
+    async fn verify_password(
+        &self,
+        key: &CacheKey,
+        username: String,
+        password: String,
+    ) -> Result<User, ApiError> {
         let user = self
             .store
             .find_user(&username)
@@ -111,6 +157,8 @@ impl Authenticator {
             .map_err(ApiError::from)?
             .ok_or_else(failed)?;
         let hash = user.password_hash.clone();
+        self.password_checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let ok = tokio::task::spawn_blocking(move || verify(&hash, &password))
             .await
             .map_err(|_| ApiError::internal())?;
@@ -119,7 +167,7 @@ impl Authenticator {
         }
         let mut cache = self.cache.lock().expect("auth cache");
         cache.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
-        cache.insert(key, (user.clone(), Instant::now()));
+        cache.insert(key.clone(), (user.clone(), Instant::now()));
         Ok(user)
     }
 
@@ -265,6 +313,44 @@ pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn many_calls_with_one_new_login_verify_it_once() {
+        use argon2::password_hash::PasswordHasher;
+        let dir = std::env::temp_dir().join(format!("openqps-auth-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = openqps_store::SqliteStore::open(&dir.join("db.sqlite"))
+            .await
+            .unwrap();
+        let hash = argon2::Argon2::default()
+            .hash_password(b"pw")
+            .unwrap()
+            .to_string();
+        store
+            .bootstrap(&hash, jiff::Timestamp::now())
+            .await
+            .unwrap();
+        let auth = Arc::new(Authenticator::new(Arc::new(store), TokenKey::random()));
+        let calls: Vec<_> = (0..16)
+            .map(|_| {
+                let auth = auth.clone();
+                tokio::spawn(async move { auth.check_password("admin".into(), "pw".into()).await })
+            })
+            .collect();
+        for call in calls {
+            assert_eq!(call.await.unwrap().unwrap().username, "admin");
+        }
+        assert_eq!(auth.password_checks(), 1);
+        // A wrong password is checked, and refused, on its own.
+        assert!(
+            auth.check_password("admin".into(), "nope".into())
+                .await
+                .is_err()
+        );
+        assert_eq!(auth.password_checks(), 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn reads_basic_credentials() {
