@@ -6,7 +6,6 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use openqps_query::fields::{ASSET, HOSTASSET};
 use openqps_wire::objects;
-use openqps_wire::request::decode_id_collection;
 use openqps_wire::tree::Element;
 use openqps_wire::{Node, ServiceResponse};
 
@@ -156,26 +155,9 @@ fn asset_change(data: &Element) -> Result<openqps_store::AssetChange, ApiError> 
             }
             "name" => change.name = Some(v.to_string()),
             "criticalityScore" => {
-                change.criticality_score = Some(
-                    v.parse::<i32>()
-                        .ok()
-                        .filter(|s| (1..=5).contains(s))
-                        .ok_or_else(|| {
-                            ApiError::invalid(format!(
-                                "Asset criticalityScore: invalid value '{v}'."
-                            ))
-                            .resolution("Give a whole number from 1 to 5.")
-                        })?,
-                )
+                change.criticality_score = Some(host_input::criticality_score("Asset", v)?)
             }
-            "tags" => {
-                let ops = decode_id_collection(el, "TagSimple", "tags")?;
-                change.tags = openqps_store::TagChanges {
-                    set: ops.set,
-                    add: ops.add,
-                    remove: ops.remove,
-                };
-            }
+            "tags" => change.tags = host_input::tag_changes(el)?,
             other => {
                 return Err(ApiError::invalid(format!(
                     "An Asset update changes name, criticalityScore and tags only, not <{other}>."

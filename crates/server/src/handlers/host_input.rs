@@ -205,6 +205,27 @@ fn interface(el: &Element) -> Result<NetworkInterface, ApiError> {
     })
 }
 
+/// A `criticalityScore` of `object` (HostAsset or Asset): a whole number from 1 to 5.
+pub fn criticality_score(object: &str, v: &str) -> Result<i32, ApiError> {
+    v.parse::<i32>()
+        .ok()
+        .filter(|s| (1..=5).contains(s))
+        .ok_or_else(|| {
+            ApiError::invalid(format!("{object} criticalityScore: invalid value '{v}'."))
+                .resolution("Give a whole number from 1 to 5.")
+        })
+}
+
+/// A `<tags>` element: the `set`, `add` and `remove` of `TagSimple` ids.
+pub fn tag_changes(el: &Element) -> Result<TagChanges, ApiError> {
+    let ops = decode_id_collection(el, "TagSimple", "tags")?;
+    Ok(TagChanges {
+        set: ops.set,
+        add: ops.add,
+        remove: ops.remove,
+    })
+}
+
 /// Reads a HostAsset body of a create or update.
 pub fn decode(data: &Element) -> Result<HostAssetChange, ApiError> {
     super::refuse_repeats(data)?;
@@ -218,16 +239,7 @@ pub fn decode(data: &Element) -> Result<HostAssetChange, ApiError> {
                     text(el).ok_or_else(|| ApiError::invalid("HostAsset name cannot be empty."))?,
                 )
             }
-            "criticalityScore" => {
-                f.criticality_score = Some(
-                    v.parse::<i32>()
-                        .ok()
-                        .filter(|s| (1..=5).contains(s))
-                        .ok_or_else(|| {
-                            invalid("criticalityScore", v, "Give a whole number from 1 to 5.")
-                        })?,
-                )
-            }
+            "criticalityScore" => f.criticality_score = Some(criticality_score("HostAsset", v)?),
             "qwebHostId" => f.qweb_host_id = Some(long(el)?),
             "lastVulnScan" => f.last_vuln_scan = Some(time(el)?),
             "lastComplianceScan" => f.last_compliance_scan = Some(time(el)?),
@@ -277,14 +289,7 @@ pub fn decode(data: &Element) -> Result<HostAssetChange, ApiError> {
                         .ok_or_else(|| ApiError::invalid("HostAssetAccount needs a <username>."))
                 })?
             }
-            "tags" => {
-                let ops = decode_id_collection(el, "TagSimple", "tags")?;
-                c.tags = TagChanges {
-                    set: ops.set,
-                    add: ops.add,
-                    remove: ops.remove,
-                };
-            }
+            "tags" => c.tags = tag_changes(el)?,
             "openPort" => c.open_ports = list_ops(el, "HostAssetOpenPort", port)?,
             "software" => c.software = list_ops(el, "HostAssetSoftware", software)?,
             "vuln" => c.vulns = list_ops(el, "HostAssetVuln", vuln)?,
