@@ -20,7 +20,9 @@ pub use asset::{
 pub use list_ops::ListOps;
 pub use scan::{Ineligible, ScanJob, ScanState, ScanType, SwComponent};
 pub use tag::{PROVIDERS, RULE_TYPES, Tag};
-pub use tenancy::{Subscription, SubscriptionId, User, UserId};
+pub use tenancy::{
+    DISABLED_PASSWORD, Subscription, SubscriptionId, SubscriptionUser, User, UserId,
+};
 pub use webapp::{
     Attribute, Comment, IdName, LastScan, Scanner, UrlEntry, WebApp, WebAppChange, WebAppConfig,
     WebAppDetails, WebAppOwner,

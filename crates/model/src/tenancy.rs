@@ -19,6 +19,10 @@ pub struct User {
     pub last_name: String,
 }
 
+/// Stored instead of a password hash for a disabled user: no password verifies against it, and
+/// no bearer token matches it.
+pub const DISABLED_PASSWORD: &str = "!disabled";
+
 /// A subscription as the account commands list it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscription {
@@ -26,6 +30,13 @@ pub struct Subscription {
     pub name: String,
     /// Unix seconds.
     pub created: i64,
-    /// Its users' names, oldest first.
-    pub usernames: Vec<String>,
+    /// Its users, oldest first.
+    pub users: Vec<SubscriptionUser>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionUser {
+    pub username: String,
+    /// Disabled by `openqps user disable` (its hash is [`DISABLED_PASSWORD`]).
+    pub disabled: bool,
 }

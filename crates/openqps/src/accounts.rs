@@ -5,15 +5,12 @@
 //! successful login (crates/server/src/auth.rs), and bearer tokens end with the password.
 
 use crate::serve::{DatabaseArgs, generate_password, hash_password};
-use openqps_model::SubscriptionId;
+use openqps_model::{DISABLED_PASSWORD, SubscriptionId};
 use openqps_store::StoreError;
+use std::io::Write;
 
 /// Where a new password comes from: this variable, else one is generated and printed once.
 const PASSWORD_VAR: &str = "OPENQPS_USER_PASSWORD";
-
-/// Stored instead of a hash for a disabled user: no password verifies against it, and no
-/// bearer token matches it.
-const DISABLED: &str = "!disabled";
 
 #[derive(clap::Subcommand)]
 pub enum SubscriptionCommand {
@@ -74,7 +71,7 @@ fn check_username(name: &str) -> Result<(), String> {
         return Err("a username has 1 to 100 characters".into());
     }
     if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Err("a username starts with a letter or a digit".into());
+        return Err("a username starts with an ASCII letter or digit".into());
     }
     if let Some(c) = name
         .chars()
@@ -100,7 +97,14 @@ fn check_subscription_name(name: &str) -> Result<(), String> {
 
 /// The new password and whether it was generated (and so must be shown).
 fn new_password() -> Result<(String, bool), String> {
-    match std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty()) {
+    let given = match std::env::var(PASSWORD_VAR) {
+        Ok(p) => Some(p).filter(|p| !p.is_empty()),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(format!("{PASSWORD_VAR} is not valid UTF-8"));
+        }
+    };
+    match given {
         Some(p) if p.chars().any(char::is_control) => Err(format!(
             "{PASSWORD_VAR} holds a control character (a trailing newline?); no client could send it"
         )),
@@ -143,17 +147,32 @@ pub async fn subscription(cmd: SubscriptionCommand) -> Result<(), String> {
         }
         SubscriptionCommand::List { db } => {
             let store = db.open_existing().await?;
-            println!("{:<6} {:<20} {:<24} USERS", "ID", "CREATED", "NAME");
+            let mut out = format!("{:<6} {:<20} {:<24} USERS\n", "ID", "CREATED", "NAME");
             for s in store.subscriptions().await.map_err(|e| e.to_string())? {
                 let created = jiff::Timestamp::from_second(s.created)
                     .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
                     .unwrap_or_default();
-                println!(
-                    "{:<6} {created:<20} {:<24} {}",
+                let users: Vec<String> = s
+                    .users
+                    .iter()
+                    .map(|u| match u.disabled {
+                        true => format!("{}(disabled)", u.username),
+                        false => u.username.clone(),
+                    })
+                    .collect();
+                out.push_str(&format!(
+                    "{:<6} {created:<20} {:<24} {}\n",
                     s.id.0,
                     s.name,
-                    s.usernames.join(",")
-                );
+                    users.join(",")
+                ));
+            }
+            // `| head` closes the pipe early: that is not an error worth a panic.
+            match std::io::stdout().lock().write_all(out.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    return Err(format!("cannot write the list: {e}"));
+                }
+                _ => {}
             }
         }
     }
@@ -204,7 +223,7 @@ pub async fn user(cmd: UserCommand) -> Result<(), String> {
         UserCommand::Disable { username, db } => {
             let store = db.open_existing().await?;
             if !store
-                .set_password(&username, DISABLED)
+                .set_password(&username, DISABLED_PASSWORD)
                 .await
                 .map_err(|e| e.to_string())?
             {

@@ -17,7 +17,7 @@ pub const DEFAULT_TLS_LISTEN: &str = "127.0.0.1:8751";
 #[derive(clap::Args)]
 pub struct DatabaseArgs {
     /// Folder holding the SQLite database (unless --database names another) and `token.key`;
-    /// created if missing.
+    /// `serve` creates it if missing, the account commands refuse a missing one.
     #[arg(long, env = "OPENQPS_DATA_DIR", default_value = "openqps-data")]
     pub data_dir: PathBuf,
     /// The database: a PostgreSQL URL (postgres://user:pass@host:port/db), which several
@@ -34,13 +34,23 @@ impl DatabaseArgs {
     pub async fn open_existing(&self) -> Result<Arc<dyn Store>, String> {
         let database =
             Database::parse(self.database.as_deref(), &self.data_dir.join("openqps.db"))?;
-        if let Database::Sqlite(path) = &database
-            && !path.is_file()
-        {
-            return Err(format!(
-                "no database at {}; check --data-dir or --database, or start `openqps serve` on it once first",
-                path.display()
-            ));
+        if let Database::Sqlite(path) = &database {
+            if !path.is_file() {
+                return Err(format!(
+                    "no database at {}; check --data-dir or --database, or start `openqps serve` on it once first",
+                    path.display()
+                ));
+            }
+            // Opening migrates: a file that is some other program's database stays untouched.
+            if !SqliteStore::holds_openqps_schema(path)
+                .await
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            {
+                return Err(format!(
+                    "{} is not an openqps database; check --data-dir or --database",
+                    path.display()
+                ));
+            }
         }
         let store = open_store(&database).await?;
         if store

@@ -152,6 +152,15 @@ fn a_new_subscription_is_a_tenant_of_its_own() {
         Some("acme-pw-2"),
     ));
     assert_eq!(by_token(&s), "INVALID_CREDENTIALS");
+    // POST /auth checks the stored password, not the remembered login: the old one gets no token.
+    let r = s.call_as(
+        None,
+        "POST",
+        "/auth",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        "username=acme_soc&password=acme-pw-1&token=true",
+    );
+    assert_eq!(r.status, 401, "{}", r.body);
     let s = Server::start_in(s.crash(), &[]);
     assert_eq!(count(&s, "acme_soc", "acme-pw-2"), "1");
     let r = as_user(&s, "acme_soc", "acme-pw-1", COUNT, "");
@@ -160,6 +169,8 @@ fn a_new_subscription_is_a_tenant_of_its_own() {
     // Disabled: no login, until a new password enables the user again (a fresh server: this
     // one remembers the last successful login for a minute).
     ok(openqps(&s, &["user", "disable", "acme_soc"], None));
+    let out = ok(openqps(&s, &["subscription", "list"], None));
+    assert!(out.contains("acme_soc(disabled),acme_ro"), "{out}");
     let s = Server::start_in(s.crash(), &[]);
     let r = as_user(&s, "acme_soc", "acme-pw-2", COUNT, "");
     assert_eq!(r.code(), "INVALID_CREDENTIALS", "{}", r.body);
@@ -169,6 +180,23 @@ fn a_new_subscription_is_a_tenant_of_its_own() {
         Some("acme-pw-3"),
     ));
     assert_eq!(count(&s, "acme_soc", "acme-pw-3"), "1");
+}
+
+#[test]
+fn account_commands_leave_other_databases_alone() {
+    let dir = std::env::temp_dir().join(format!("openqps-foreign-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = dir.join("openqps.db");
+    std::fs::write(&empty, b"").unwrap();
+    let err = refused(openqps_on(&dir, &["subscription", "list"], None));
+    assert!(err.contains("is not an openqps database"), "{err}");
+    assert_eq!(
+        std::fs::metadata(&empty).unwrap().len(),
+        0,
+        "the file was written"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -223,11 +251,15 @@ fn refused_account_commands_change_nothing() {
         ),
         (
             &["user", "add", "ACME", "--subscription", "1"],
-            "exists already",
+            "a user named 'acme' exists already; logins differing only in case",
+        ),
+        (
+            &["subscription", "create", "ACME", "--user", "carol"],
+            "is named 'Acme' already",
         ),
         (
             &["user", "add", ".dot", "--subscription", "1"],
-            "starts with a letter",
+            "starts with an ASCII letter",
         ),
         (
             &["user", "add", "jürgen", "--subscription", "1"],

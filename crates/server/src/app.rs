@@ -345,7 +345,7 @@ async fn issue_token(State(state): State<AppState>, headers: HeaderMap, body: Bo
         _ => crate::auth::basic_credentials(&headers),
     };
     let checked = match credentials {
-        Some((u, p)) => state.auth.check_password(u, p).await,
+        Some((u, p)) => state.auth.check_password_now(u, p).await,
         None => Err(
             ApiError::new(ResponseCode::InvalidCredentials, "Authentication failed")
                 .resolution("Send the form fields username and password."),

@@ -136,6 +136,18 @@ impl Authenticator {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// The user with this name and password, checked against the stored hash now, never the
+    /// cache: `POST /auth` mints a token bound to the current password, so a password changed
+    /// in the last minute must not yield a token that fails on first use.
+    pub async fn check_password_now(
+        &self,
+        username: String,
+        password: String,
+    ) -> Result<User, ApiError> {
+        let key = (username.clone(), self.keys.hash_one(&password));
+        self.verify_password(&key, username, password).await
+    }
+
     /// The user of a login checked less than [`CACHE_TTL`] ago.
     fn remembered(&self, key: &CacheKey) -> Option<User> {
         match self.cache.lock().expect("auth cache").get(key) {

@@ -153,7 +153,7 @@ async fn users_are_unique_across_subscriptions(backend: Backend) {
             (
                 s.id,
                 s.name.as_str(),
-                s.usernames.iter().map(String::as_str).collect(),
+                s.users.iter().map(|u| u.username.as_str()).collect(),
             )
         })
         .collect();
@@ -165,6 +165,22 @@ async fn users_are_unique_across_subscriptions(backend: Backend) {
         ]
     );
     assert_eq!(subs[1].created, 2);
+    assert!(subs[1].users.iter().all(|u| !u.disabled));
+    // A second subscription of the same name (whatever its case) is refused.
+    let err = store
+        .create_subscription("SECOND", "new-admin", "h", t(3))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert!(
+        store
+            .set_password("ops-ro", openqps_model::DISABLED_PASSWORD)
+            .await
+            .unwrap()
+    );
+    let subs = store.subscriptions().await.unwrap();
+    let flags: Vec<bool> = subs[1].users.iter().map(|u| u.disabled).collect();
+    assert_eq!(flags, vec![false, true]);
     db.close().await;
 }
 

@@ -246,13 +246,17 @@ async fn hosts_where(conn: &mut Conn, cond: Expr) -> Result<Vec<HostAsset>, Stor
 /// A `Conflict` when a user already has this name, in any subscription and whatever its case
 /// (`ACME_SOC` beside `acme_soc` would be two logins a person cannot tell apart).
 async fn username_free(conn: &mut Conn, username: &str) -> Result<(), StoreError> {
-    let taken: Option<i64> = query("SELECT id FROM app_user WHERE lower(username) = lower($1)")
-        .bind(username)
-        .scalar_optional(conn)
-        .await?;
+    let taken: Option<String> =
+        query("SELECT username FROM app_user WHERE lower(username) = lower($1)")
+            .bind(username)
+            .scalar_optional(conn)
+            .await?;
     match taken {
-        Some(_) => Err(StoreError::Conflict(format!(
+        Some(existing) if existing == username => Err(StoreError::Conflict(format!(
             "a user named '{username}' exists already"
+        ))),
+        Some(existing) => Err(StoreError::Conflict(format!(
+            "a user named '{existing}' exists already; logins differing only in case are refused"
         ))),
         None => Ok(()),
     }
@@ -322,6 +326,17 @@ impl<B: Send + Sync> Store for SqlStore<B> {
     ) -> Result<SubscriptionId, StoreError> {
         let mut tx = self.write(GLOBAL_LOCK).await?;
         username_free(&mut tx, username).await?;
+        if let Some(r) = query("SELECT id, name FROM subscription WHERE lower(name) = lower($1)")
+            .bind(name)
+            .fetch_optional(&mut tx)
+            .await?
+        {
+            return Err(StoreError::Conflict(format!(
+                "subscription {} is named '{}' already",
+                r.try_get::<i64, _>(0)?,
+                r.try_get::<String, _>(1)?
+            )));
+        }
         let sub: i64 =
             query("INSERT INTO subscription (name, created) VALUES ($1, $2) RETURNING id")
                 .bind(name)
@@ -388,23 +403,28 @@ impl<B: Send + Sync> Store for SqlStore<B> {
         let subs = query("SELECT id, name, created FROM subscription ORDER BY id")
             .fetch_all(&mut tx)
             .await?;
-        let users = query("SELECT subscription_id, username FROM app_user ORDER BY id")
-            .fetch_all(&mut tx)
-            .await?;
+        let users =
+            query("SELECT subscription_id, username, password_hash FROM app_user ORDER BY id")
+                .fetch_all(&mut tx)
+                .await?;
         subs.iter()
             .map(|r| {
                 let id: i64 = r.try_get(0)?;
-                let mut usernames = Vec::new();
+                let mut of_sub = Vec::new();
                 for u in &users {
                     if u.try_get::<i64, _>(0)? == id {
-                        usernames.push(u.try_get(1)?);
+                        of_sub.push(openqps_model::SubscriptionUser {
+                            username: u.try_get(1)?,
+                            disabled: u.try_get::<String, _>(2)?
+                                == openqps_model::DISABLED_PASSWORD,
+                        });
                     }
                 }
                 Ok(Subscription {
                     id: SubscriptionId(id),
                     name: r.try_get(1)?,
                     created: r.try_get(2)?,
-                    usernames,
+                    users: of_sub,
                 })
             })
             .collect()

@@ -44,6 +44,21 @@ impl SqlStore<Sqlite> {
         Ok(SqlStore::new(Pools::Sqlite { reader, writer }))
     }
 
+    /// Whether the file at `path` is an openqps database (it has the migrations table and the
+    /// subscriptions), read without writing anything.
+    pub async fn holds_openqps_schema(path: &Path) -> Result<bool, StoreError> {
+        let options = SqliteConnectOptions::new().filename(path).read_only(true);
+        let mut conn = sqlx::ConnectOptions::connect(&options).await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' \
+             AND name IN ('_sqlx_migrations', 'subscription')",
+        )
+        .fetch_one(&mut conn)
+        .await?;
+        sqlx::Connection::close(conn).await?;
+        Ok(n == 2)
+    }
+
     /// Whether the bundled SQLite has its query planner stability guarantee on by default.
     pub async fn planner_stability_guaranteed(&self) -> Result<bool, StoreError> {
         let Pools::Sqlite { reader, .. } = &self.pools else {
