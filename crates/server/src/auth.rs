@@ -112,13 +112,12 @@ impl Authenticator {
         if let Some(user) = self.remembered(&key) {
             return Ok(user);
         }
-        let turn = self
-            .checking
-            .lock()
-            .expect("auth checks")
-            .entry(key.clone())
-            .or_default()
-            .clone();
+        let turn = {
+            let mut checking = self.checking.lock().expect("auth checks");
+            // Turns nobody holds any more (a caller whose request was dropped mid-check).
+            checking.retain(|k, t| k == &key || Arc::strong_count(t) > 1);
+            checking.entry(key.clone()).or_default().clone()
+        };
         let _turn = turn.lock().await;
         // Whoever held the turn before may have just verified this very credential.
         if let Some(user) = self.remembered(&key) {

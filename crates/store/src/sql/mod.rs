@@ -243,6 +243,25 @@ async fn hosts_where(conn: &mut Conn, cond: Expr) -> Result<Vec<HostAsset>, Stor
         .collect()
 }
 
+/// A new user of `sub`; the caller has checked the name with [`username_free`].
+async fn insert_user(
+    conn: &mut Conn,
+    sub: SubscriptionId,
+    username: &str,
+    password_hash: &str,
+) -> Result<UserId, StoreError> {
+    let id: i64 = query(
+        "INSERT INTO app_user (subscription_id, username, password_hash) VALUES ($1, $2, $3) \
+         RETURNING id",
+    )
+    .bind(sub.0)
+    .bind(username)
+    .bind(password_hash)
+    .scalar(conn)
+    .await?;
+    Ok(UserId(id))
+}
+
 /// A `Conflict` when a user already has this name, in any subscription and whatever its case
 /// (`ACME_SOC` beside `acme_soc` would be two logins a person cannot tell apart).
 async fn username_free(conn: &mut Conn, username: &str) -> Result<(), StoreError> {
@@ -343,14 +362,7 @@ impl<B: Send + Sync> Store for SqlStore<B> {
                 .bind(at.as_second())
                 .scalar(&mut tx)
                 .await?;
-        query(
-            "INSERT INTO app_user (subscription_id, username, password_hash) VALUES ($1, $2, $3)",
-        )
-        .bind(sub)
-        .bind(username)
-        .bind(password_hash)
-        .execute(&mut tx)
-        .await?;
+        insert_user(&mut tx, SubscriptionId(sub), username, password_hash).await?;
         tx.commit().await?;
         Ok(SubscriptionId(sub))
     }
@@ -374,17 +386,9 @@ impl<B: Send + Sync> Store for SqlStore<B> {
             });
         }
         username_free(&mut tx, username).await?;
-        let id: i64 = query(
-            "INSERT INTO app_user (subscription_id, username, password_hash) VALUES ($1, $2, $3) \
-             RETURNING id",
-        )
-        .bind(sub.0)
-        .bind(username)
-        .bind(password_hash)
-        .scalar(&mut tx)
-        .await?;
+        let id = insert_user(&mut tx, sub, username, password_hash).await?;
         tx.commit().await?;
-        Ok(UserId(id))
+        Ok(id)
     }
 
     async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, StoreError> {
