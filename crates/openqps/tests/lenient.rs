@@ -348,3 +348,35 @@ fn a_stalled_body_is_answered_after_the_body_timeout() {
     drop(sock);
     assert_eq!(s.fingerprint(), before);
 }
+
+/// A Content-Length over `--body-limit` is answered 413 at once, before the body is waited for.
+#[test]
+fn an_announced_body_over_the_limit_is_refused_at_once() {
+    use std::io::{Read, Write};
+    let s = Server::start(&["--demo", "--body-limit", "100000", "--body-timeout", "20"]);
+    let addr = s.base.strip_prefix("http://").unwrap();
+    let mut sock = std::net::TcpStream::connect(addr).unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    write!(
+        sock,
+        "POST /qps/rest/2.0/count/am/tag HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic YWRtaW46ZTJlLXNlY3JldA==\r\nContent-Type: text/xml\r\nContent-Length: 5000000\r\n\r\n<Serv"
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&answer).contains("</ServiceResponse>") {
+        match sock.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "waited {:?} for the body timeout",
+        started.elapsed()
+    );
+}

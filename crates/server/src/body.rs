@@ -13,6 +13,10 @@ pub enum BodyError {
 }
 
 pub async fn read(body: Body, config: &ServerConfig) -> Result<Bytes, BodyError> {
+    // A Content-Length over the limit is refused before any byte is waited for.
+    if axum::body::HttpBody::size_hint(&body).lower() > config.body_limit as u64 {
+        return Err(BodyError::TooLarge);
+    }
     // Without a deadline a client that announces more than it sends (a wrong Content-Length)
     // would wait for its answer until its own job timed out.
     match tokio::time::timeout(

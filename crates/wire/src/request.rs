@@ -72,14 +72,10 @@ impl ServiceRequest {
                 "Send each of filters, preferences, data and fields at most once.",
             ));
         }
-        // Text where elements belong (`<ServiceRequest>x</ServiceRequest>`, or JSON's
-        // `{"ServiceRequest": "x"}`) is a mistake, not an empty request.
-        if !root.text.trim().is_empty() {
-            return Err(bad(
-                "ServiceRequest holds text; it takes the elements filters, preferences, data and fields.",
-                "Send {\"ServiceRequest\": {…}} in JSON, or elements inside <ServiceRequest>.",
-            ));
-        }
+        // Text where elements belong (`<ServiceRequest>x</ServiceRequest>`, JSON's
+        // `{"ServiceRequest": "x"}`, or the same in filters or preferences) is a mistake, not an
+        // empty request.
+        no_text(root, "filters, preferences, data and fields")?;
         let mut req = ServiceRequest::default();
         for child in &root.children {
             match child.name.as_str() {
@@ -118,7 +114,22 @@ impl ServiceRequest {
     }
 }
 
+/// Refuses text directly inside `el`, an element that holds only the elements `takes`.
+fn no_text(el: &Element, takes: &str) -> Result<(), RequestError> {
+    if el.text.trim().is_empty() {
+        return Ok(());
+    }
+    Err(bad(
+        format!("{} holds text; it takes the elements {takes}.", el.name),
+        format!(
+            "Send elements inside <{0}>, or {{\"{0}\": {{…}}}} in JSON.",
+            el.name
+        ),
+    ))
+}
+
 fn decode_filters(el: &Element) -> Result<Vec<RawCriterion>, RequestError> {
+    no_text(el, "Criteria")?;
     el.children
         .iter()
         .map(|c| {
@@ -151,6 +162,7 @@ fn decode_filters(el: &Element) -> Result<Vec<RawCriterion>, RequestError> {
 }
 
 fn decode_preferences(el: &Element) -> Result<Preferences, RequestError> {
+    no_text(el, "startFromOffset, startFromId, limitResults and verbose")?;
     if let Some(name) = el.repeated_child() {
         return Err(bad(
             format!("preferences: the element <{name}> appears more than once."),
